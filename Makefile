@@ -1,0 +1,56 @@
+# colorlab: two commands do everything.
+#   make workbook   install what the workbook needs, run every notebook, print the run folder
+#   make test       install the dev tools, run every test (unit tests, then the notebooks under nbval)
+#
+# Python: the active environment (conda or venv) when there is one, else ./.venv (created here).
+# PyTorch: TORCH is what pip installs when torch is not importable yet. The default pin takes the
+# CPU wheel that lies on the course machines' disk; on a GPU box use e.g.
+#   make workbook TORCH='torch>=2.2'      (or install torch yourself first: it is then left alone)
+# PROFILE picks the workbook profile: auto (default), smoke, cpu or gpu.
+
+TORCH   ?= torch==2.13.0
+PROFILE ?= auto
+OUT     ?=
+
+ifneq ($(strip $(VIRTUAL_ENV)$(CONDA_PREFIX)),)
+PY := python
+STAMP_DIR := build
+else
+PY := .venv/bin/python
+STAMP_DIR := .venv
+endif
+
+.PHONY: workbook test install install-dev bench clean
+
+workbook: $(STAMP_DIR)/.installed-run
+	$(PY) -m colorlab workbook --profile $(PROFILE) $(if $(OUT),--out $(OUT))
+
+test: $(STAMP_DIR)/.installed-dev
+	$(PY) -m pytest tests -q
+	$(PY) tests/prepare_nbval.py build/nbval
+	$(PY) -m pytest --nbval-lax -p no:cacheprovider build/nbval -q
+
+bench: $(STAMP_DIR)/.installed-dev
+	$(PY) -m colorlab bench
+
+install: $(STAMP_DIR)/.installed-run
+install-dev: $(STAMP_DIR)/.installed-dev
+
+.venv/bin/python:
+	python3 -m venv .venv
+	.venv/bin/python -m pip install -q --upgrade pip
+
+$(STAMP_DIR)/.installed-run: pyproject.toml | $(if $(filter .venv,$(STAMP_DIR)),.venv/bin/python)
+	@mkdir -p $(STAMP_DIR)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+$(STAMP_DIR)/.installed-dev: pyproject.toml | $(if $(filter .venv,$(STAMP_DIR)),.venv/bin/python)
+	@mkdir -p $(STAMP_DIR)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $@ $(STAMP_DIR)/.installed-run
+
+clean:
+	rm -rf build .pytest_cache

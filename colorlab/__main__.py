@@ -1,0 +1,142 @@
+"""Command line: ``python -m colorlab <command> …`` (also ``colorlab …`` once installed).
+
+  workbook [--profile P] [--out DIR]         run every notebook in order into a run folder
+  run NB [-p NAME VALUE …] [--out DIR]       run one notebook with parameters
+  sweep NB -p NAME V1,V2 … --out DIR         run a grid of parameters, write results.csv/.md
+  prepare DIR [--size S]                     decode and cache an image folder
+  clean NB…                                  strip outputs from stored notebooks
+  bench                                      print throughput figures against baselines
+
+Errors in what you typed (a missing file, an unknown parameter) print one line, not a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _params(pairs) -> dict:
+    from colorlab.runs import parse_value
+    return {name: parse_value(value) for name, value in (pairs or [])}
+
+
+def cmd_workbook(args):
+    from colorlab import runs
+    run_dir = runs.workbook(args.profile, args.out, args.notebooks or None)
+    print((run_dir / "summary.md").read_text())
+    print(f"[colorlab] run folder: {run_dir}")
+    failed = [o for o in __import__("json").loads((run_dir / "results.json").read_text())["notebooks"]
+              if not o["ok"]]
+    return 1 if failed else 0
+
+
+def cmd_run(args):
+    from colorlab import runs
+    params = _params(args.p)
+    if args.profile:
+        params["profile"] = args.profile
+    res = runs.run(args.notebook, params, args.out)
+    print(f"[colorlab] {res.output}: {'ok' if res.ok else 'FAILED — ' + res.error} "
+          f"({res.seconds:.1f} s)")
+    for k, v in res.results.items():
+        print(f"  {k} = {v}")
+    return 0 if res.ok else 1
+
+
+def cmd_sweep(args):
+    from colorlab import runs
+    grid = {}
+    for name, values in args.p or []:
+        grid[name] = [runs.parse_value(v) for v in values.split(",")]
+    fixed = {"profile": args.profile} if args.profile else {}
+    outcomes = runs.sweep(args.notebook, grid, args.out, fixed)
+    print((__import__("pathlib").Path(args.out) / "results.md").read_text())
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+def cmd_prepare(args):
+    from colorlab import data
+    s = data.load(args.folder, size=args.size)
+    print(f"[colorlab] {s!r}")
+    for path, reason in s.skipped:
+        print(f"  skipped {path}: {reason}")
+    return 0
+
+
+def cmd_clean(args):
+    from colorlab import runs
+    for path in args.notebooks:
+        print(f"[colorlab] {path}: {'cleaned' if runs.clean(path) else 'already clean'}")
+    return 0
+
+
+def cmd_bench(args):
+    from colorlab import bench
+    bench.main(quick=args.quick)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="colorlab", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    w = sub.add_parser("workbook", help="run every notebook in order")
+    w.add_argument("--profile", default="auto", help="smoke | cpu | gpu | auto (default)")
+    w.add_argument("--out", default=None, help="run folder (default runs/<timestamp>-<profile>)")
+    w.add_argument("--notebooks", nargs="*", help="only these notebooks (names or paths)")
+    w.set_defaults(func=cmd_workbook)
+
+    r = sub.add_parser("run", help="run one notebook with parameters")
+    r.add_argument("notebook", help="a path, or a name such as 05 or 05_colorful_classification")
+    r.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"))
+    r.add_argument("--profile", default=None)
+    r.add_argument("--out", default=".", help="folder for the executed notebook")
+    r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("sweep", help="run a parameter grid and tabulate the results")
+    s.add_argument("notebook")
+    s.add_argument("-p", nargs=2, action="append", metavar=("NAME", "V1,V2,…"))
+    s.add_argument("--profile", default=None)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_sweep)
+
+    pr = sub.add_parser("prepare", help="decode and cache an image folder")
+    pr.add_argument("folder")
+    pr.add_argument("--size", type=int, default=64)
+    pr.set_defaults(func=cmd_prepare)
+
+    c = sub.add_parser("clean", help="strip outputs and widget state from stored notebooks")
+    c.add_argument("notebooks", nargs="+")
+    c.set_defaults(func=cmd_clean)
+
+    b = sub.add_parser("bench", help="print throughput figures")
+    b.add_argument("--quick", action="store_true", help="smaller inputs (a smoke check)")
+    b.set_defaults(func=cmd_bench)
+
+    _add_training_commands(sub)
+    return p
+
+
+def _add_training_commands(sub):
+    """``train``, ``colorize`` and ``assignments`` live in their own modules (when present)."""
+    try:
+        from colorlab import cli_train
+    except ImportError:
+        return
+    cli_train.add_commands(sub)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        # ParameterError is a ValueError: unknown parameter names/types, bad profiles, bad files
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"colorlab {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

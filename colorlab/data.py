@@ -1,0 +1,372 @@
+"""Image folders -> cached uint8 arrays: the bundled data sets, decoding, crops and splits.
+
+``load("flowers", size=64)`` turns a folder of photos (any nesting, JPEG/PNG/WebP/TIFF/BMP, any
+size) into one array ``images: (N, 64, 64, 3) uint8``. Every photo is decoded to RGB, its shorter
+side resized to ``size`` and the centre cropped to a square. Decoding JPEGs is slow, so the array
+is written once to ``<folder>/.colorlab-cache/`` (a ``.npy`` file beside a JSON manifest) and
+later loads map it from disk in milliseconds. Unreadable files are skipped and listed, never fatal.
+
+The labels are the first-level sub-folders (``flowers/daisy/x.jpg`` -> class ``daisy``), and the
+train/validation split is decided by a hash of each file's relative path, so it is the same on
+every machine, in every run, and whether or not you loaded only a subset.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+from tqdm.auto import tqdm
+
+DATA_DIR = Path(os.environ.get("COLORLAB_DATA") or Path(__file__).resolve().parents[1] / "data")
+BUNDLED = ("flowers", "kodak24", "cats", "historical")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
+CACHE_DIRNAME = ".colorlab-cache"
+CACHE_VERSION = 1   # bump when the cached pixels would change (decoding, resizing)
+_HINT = ("point data.load at a folder of photos, or use one of " + ", ".join(BUNDLED))
+
+
+# ----------------------------------------------------------------------------- one image
+
+def decode(path, min_size=None) -> np.ndarray:
+    """Read one image file as RGB: returns (H, W, 3) uint8 at the file's own size.
+
+    Grayscale becomes three equal channels; transparent pixels are laid over white; CMYK is
+    converted; 16-bit images are scaled to 8 bits (65535 -> 255, x * 255 / 65535, rounded), not
+    clipped; the camera's EXIF orientation is applied. If ``min_size`` is given, a JPEG may be
+    decoded at 1/2, 1/4 or 1/8 scale (PIL's ``draft``, much faster) as long as both sides stay
+    >= ``min_size`` px. Raises OSError or ValueError, naming the file, if it cannot be read.
+    """
+    try:
+        with Image.open(path) as im:
+            if min_size and im.format in ("JPEG", "MPO"):
+                im.draft(im.mode, (min_size, min_size))
+            im = ImageOps.exif_transpose(im)   # decodes the pixels (raises if truncated)
+            return _to_rgb(im)
+    except (OSError, ValueError) as e:
+        kind = OSError if isinstance(e, OSError) else ValueError
+        raise kind(f"{path}: {e}") from e
+
+
+def _to_rgb(im: Image.Image) -> np.ndarray:
+    """PIL image of any mode -> (H, W, 3) uint8 RGB."""
+    if im.mode.startswith("I") or im.mode == "F":          # 16/32-bit integer or float gray
+        gray = _to_8bit(np.array(im), _bit_depth(im))
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if im.mode in ("LA", "La", "PA", "RGBA", "RGBa") or "transparency" in im.info:  # see-through
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        return np.array(Image.alpha_composite(white, rgba).convert("RGB"))
+    return np.array(im.convert("RGB"))                     # RGB, L, 1, P, CMYK, YCbCr
+
+
+def _bit_depth(im: Image.Image) -> int | None:
+    """Bits per sample of an integer image: 16 for "I;16*", the TIFF tag, else from the values."""
+    if im.mode.startswith("I;16"):
+        return 16
+    if im.mode == "F":
+        return None
+    bits = getattr(im, "tag_v2", {}).get(258)               # TIFF BitsPerSample
+    if bits:
+        return int(bits[0] if isinstance(bits, tuple) else bits)
+    return None
+
+
+def _to_8bit(x: np.ndarray, bits: int | None) -> np.ndarray:
+    """(H, W) array of 2**bits levels (or float in [0, 1]) -> (H, W) uint8, scaled and rounded."""
+    x = x.astype(np.float64)
+    if bits is None:                                        # guess the range from the values
+        top = x.max(initial=0)
+        peak = 1.0 if top <= 1.0 else 255.0 if top <= 255 else 65535.0 if top <= 65535 else top
+    else:
+        peak = 2.0 ** bits - 1
+    return np.clip(np.floor(x * (255.0 / peak) + 0.5), 0, 255).astype(np.uint8)
+
+
+def load_image(path) -> np.ndarray:
+    """Like ``decode`` (returns (H, W, 3) uint8 RGB), with an error message meant for people."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no such image file: {path}")
+    try:
+        return decode(path)
+    except Exception as e:   # PIL raises many kinds (OSError, SyntaxError, struct.error, ...)
+        raise ValueError(f"cannot read image {path}: {_reason(e)}; "
+                         "check the file is a JPEG/PNG/WebP/TIFF image") from e
+
+
+def _reason(e: Exception) -> str:
+    """A short reason for the ``skipped`` list."""
+    text = str(e.__cause__ or e)
+    if "cannot identify image file" in text:
+        return "not an image (unknown format)"
+    return f"{type(e.__cause__ or e).__name__}: {text}"
+
+
+def resize_crop(img: np.ndarray, size: int) -> np.ndarray:
+    """(H, W, 3) uint8 -> (size, size, 3) uint8: shorter side resized to ``size``, centre cropped.
+
+    Cropping the centre square first and then resizing it (Lanczos, antialiased) is the same
+    thing done in one step, and only the kept pixels are resampled.
+    """
+    img = np.asarray(img)
+    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+        raise ValueError(f"resize_crop wants (H, W, 3) uint8, got {img.shape} {img.dtype}")
+    h, w = img.shape[:2]
+    side = min(h, w)
+    left, top = (w - side) / 2, (h - side) / 2
+    box = (left, top, left + side, top + side)
+    out = Image.fromarray(img).resize((size, size), Image.Resampling.LANCZOS, box=box)
+    return np.array(out)
+
+
+# ----------------------------------------------------------------------------- image sets
+
+@dataclass(repr=False, eq=False)
+class ImageSet:
+    """Images of one folder, all the same size, with their paths and class labels.
+
+    images:  (N, size, size, 3) uint8, read-only (often a memmap of the cache; ``np.array`` it
+             to get a copy you can change)
+    paths:   N file paths (absolute)
+    skipped: (path, reason) of every file that could not be read
+    labels:  (N,) int64 index into ``classes`` (first-level sub-folder), or None
+    classes: sorted class names ([] when there are no sub-folders)
+    root:    the folder the paths are relative to
+    """
+    images: np.ndarray
+    paths: list[str]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    labels: np.ndarray | None = None
+    classes: list[str] = field(default_factory=list)
+    root: str = ""
+    name: str = ""
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def relpaths(self) -> list[str]:
+        """Paths relative to ``root``, with "/" (the keys of splits and subsets)."""
+        return [Path(os.path.relpath(p, self.root)).as_posix() for p in self.paths]
+
+    def subset(self, idx) -> ImageSet:
+        """The images at ``idx``: integer positions, a boolean mask of length N, or a slice."""
+        idx = np.atleast_1d(np.arange(len(self))[idx])
+        labels = None if self.labels is None else self.labels[idx]
+        images = np.asarray(self.images[idx])
+        images.flags.writeable = False
+        return replace(self, images=images, paths=[self.paths[i] for i in idx], labels=labels)
+
+    def split(self, val_fraction=0.1) -> tuple[ImageSet, ImageSet]:
+        """(train, val): an image goes to val when md5(relative path) -> [0, 1) < val_fraction.
+
+        Depends only on the file's relative path: not on order, ``limit``, or the machine.
+        """
+        if not 0.0 <= val_fraction <= 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1], got {val_fraction}")
+        is_val = np.array([_unit_hash(r) < val_fraction for r in self.relpaths], dtype=bool)
+        return self.subset(~is_val), self.subset(is_val)
+
+    def __repr__(self) -> str:
+        n, size = len(self), self.images.shape[1]
+        classes = f"{len(self.classes)} classes" if self.labels is not None else "no labels"
+        return (f"ImageSet({self.name!r}, {n} images {size}x{size}, {classes}, "
+                f"{len(self.skipped)} skipped)")
+
+
+def _unit_hash(text: str) -> float:
+    """A number in [0, 1) fixed by ``text`` (md5: the same everywhere, unlike ``hash()``)."""
+    return int.from_bytes(hashlib.md5(text.encode("utf-8")).digest()[:8], "big") / 2.0 ** 64
+
+
+def load(name_or_path, size=64, limit=None, cache=True, progress=True) -> ImageSet:
+    """Load a bundled set (``"flowers"``), a folder (walked recursively) or one image file.
+
+    Every image -> (size, size, 3) uint8 (``decode`` then ``resize_crop``). ``limit`` keeps at
+    most that many images, picked by a hash of their relative paths, so a subset is the same
+    every time and spreads over all classes. With ``cache``, the result is stored in the folder's
+    ``.colorlab-cache/`` and reused while no file is added, removed or changed.
+    Returns an ImageSet; see ``ImageSet`` for the fields.
+    """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be a positive number of images or None, got {limit}")
+    path = _resolve(name_or_path)
+    if path.is_file():
+        img = resize_crop(load_image(path), size)[None]
+        img.flags.writeable = False
+        return ImageSet(img, [str(path)], root=str(path.parent), name=path.name)
+
+    files = _list_images(path)
+    if not files:
+        raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found under {path}: "
+                                f"{_HINT}")
+    listing = [[rel, st.st_size, 0]
+               for rel, st in ((rel, (path / rel).stat()) for rel in files)]
+    key = dict(version=CACHE_VERSION, size=size, limit=limit, files=listing)
+    stem = f"images-{size}-{limit or 'all'}"
+    if cache:
+        found = _read_cache(path, stem, key)
+        if found is not None:
+            return found
+
+    kept, images, skipped = _decode_all(path, listing, size, limit, progress)
+    if not kept:
+        raise ValueError(f"none of the {len(skipped)} image files under {path} could be read "
+                         f"(first: {skipped[0][0]}: {skipped[0][1]})")
+    classes, labels = _labels(files, kept)
+    manifest = dict(key, root=str(path), kept=kept, classes=classes,
+                    labels=None if labels is None else labels.tolist(),
+                    skipped=[[os.path.relpath(p, path), r] for p, r in skipped])
+    if cache:
+        images = _write_cache(path, stem, images, manifest)
+    images.flags.writeable = False
+    return ImageSet(images, [str(path / r) for r in kept], skipped, labels, classes,
+                    str(path), path.name)
+
+
+def _resolve(name_or_path) -> Path:
+    """A bundled name -> DATA_DIR/name; anything else -> an absolute path that exists."""
+    if isinstance(name_or_path, str) and name_or_path in BUNDLED:
+        path = DATA_DIR / name_or_path
+        if not path.is_dir():
+            raise FileNotFoundError(f"bundled data set {name_or_path!r} not found at {path}: "
+                                    "set COLORLAB_DATA to the folder that holds "
+                                    + ", ".join(f"{b}/" for b in BUNDLED))
+        return path
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        return path.resolve()
+    text = str(name_or_path)
+    if isinstance(name_or_path, str) and "/" not in text and os.sep not in text:
+        raise FileNotFoundError(f"{text!r} is neither a bundled data set nor a folder here: "
+                                f"{_HINT} (or give the path to your folder)")
+    raise FileNotFoundError(f"{path.resolve()} does not exist: {_HINT}")
+
+
+def _list_images(root: Path) -> list[str]:
+    """Relative paths ("a/b.jpg") of the image files under ``root``, sorted.
+
+    Hidden folders and files (".colorlab-cache", ".git", "._x.jpg") are not looked at; files
+    with other suffixes (SOURCE.md, LICENSE.txt, .npy) are ignored.
+    """
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if not name.startswith(".") and name.lower().endswith(IMAGE_SUFFIXES):
+                found.append(Path(folder, name).relative_to(root).as_posix())
+    return sorted(found)
+
+
+def _decode_all(root, listing, size, limit, progress):
+    """Decode and crop files; returns (kept relpaths sorted, (K, size, size, 3) uint8, skipped).
+
+    With a ``limit``, files are tried in the order of a hash of their relative paths (salted with
+    "limit", so a subset is not, say, all validation images) until ``limit`` of them could be read.
+    """
+    order = listing if limit is None else sorted(listing, key=lambda f: _unit_hash("limit " + f[0]))
+    want = len(listing) if limit is None else min(limit, len(listing))
+    kept, images, skipped = [], [], []
+    with tqdm(total=want, desc=f"decoding {root.name} ({size} px)", disable=not progress) as bar:
+        for rel, nbytes, _ in order:
+            if len(kept) == want:
+                break
+            if nbytes == 0:
+                skipped.append((str(root / rel), "empty file (0 bytes)"))
+                continue
+            try:
+                img = decode(root / rel, min_size=2 * size)
+            except Exception as e:   # a broken file must not stop the load: list it instead
+                skipped.append((str(root / rel), _reason(e)))
+                continue
+            kept.append(rel)
+            images.append(resize_crop(img, size))
+            bar.update()
+    order = np.argsort(kept, kind="stable") if kept else np.zeros(0, int)
+    stack = np.stack(images)[order] if images else np.zeros((0, size, size, 3), np.uint8)
+    return [kept[i] for i in order], stack, skipped
+
+
+def _labels(files, kept):
+    """Classes = sorted first-level sub-folders; (classes, (K,) int64 labels) or ([], None)."""
+    if any("/" not in rel for rel in files):      # some images sit directly in the root
+        return [], None
+    classes = sorted({rel.split("/")[0] for rel in files})
+    index = {c: i for i, c in enumerate(classes)}
+    return classes, np.array([index[rel.split("/")[0]] for rel in kept], dtype=np.int64)
+
+
+# ----------------------------------------------------------------------------- the cache
+
+def _cache_dirs(root: Path) -> list[Path]:
+    """Where the cache of ``root`` may live, best first: inside it, else $COLORLAB_CACHE or
+    ~/.cache/colorlab, in a sub-folder named by the sha1 of the folder's absolute path."""
+    home = Path(os.environ.get("COLORLAB_CACHE") or Path.home() / ".cache" / "colorlab")
+    digest = hashlib.sha1(str(root.resolve()).encode("utf-8")).hexdigest()
+    return [root / CACHE_DIRNAME, home.expanduser() / digest]
+
+
+def _read_cache(root: Path, stem: str, key: dict) -> ImageSet | None:
+    """The cached ImageSet if a manifest matches ``key`` (same files, sizes, mtimes), else None."""
+    for folder in _cache_dirs(root):
+        try:
+            manifest = json.loads((folder / f"{stem}.json").read_text())
+            if any(manifest.get(k) != v for k, v in key.items()):
+                continue
+            images = np.load(folder / f"{stem}.npy", mmap_mode="r")
+        except (OSError, ValueError):
+            continue
+        kept, size = manifest["kept"], key["size"]
+        if images.shape != (len(kept), size, size, 3) or images.dtype != np.uint8:
+            continue
+        labels = manifest["labels"]
+        return ImageSet(images, [str(root / r) for r in kept],
+                        [(str(root / p), r) for p, r in manifest["skipped"]],
+                        None if labels is None else np.array(labels, dtype=np.int64),
+                        manifest["classes"], str(root), root.name)
+    return None
+
+
+_warned = False
+
+
+def _write_cache(root: Path, stem: str, images: np.ndarray, manifest: dict) -> np.ndarray:
+    """Save images (.npy) then the manifest (.json), each atomically; returns the memmap.
+
+    If no cache folder can be written, warns once and returns ``images`` unchanged.
+    """
+    global _warned
+    errors = []
+    for folder in _cache_dirs(root):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _atomic_write(folder / f"{stem}.npy", lambda f: np.save(f, images))
+            _atomic_write(folder / f"{stem}.json",
+                          lambda f: f.write(json.dumps(manifest).encode("utf-8")))
+            return np.load(folder / f"{stem}.npy", mmap_mode="r")
+        except OSError as e:
+            errors.append(f"{folder}: {e}")
+    if not _warned:
+        warnings.warn("could not write the image cache, so images are decoded again next "
+                      "time (" + "; ".join(errors) + ")", stacklevel=3)
+        _warned = True
+    return images
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``:
+    a reader (another notebook, another process) never sees a half-written file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

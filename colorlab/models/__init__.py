@@ -1,0 +1,63 @@
+"""The model zoo: one file per architecture, and a registry to build them by name.
+
+    from colorlab import models
+    models.names()                                   # ['gray_classifier', 'regression', …]
+    net = models.build("zhang_eccv16", width=0.25)
+    models.build(name, **net.config)                 # the same architecture again
+
+Every model follows the same conventions (the training engine relies on them):
+
+- ``forward(L)`` takes lightness L (N, 1, H, W), float, Lab units [0, 100], of any H and W, and
+  normalises it itself (each model's docstring says how).
+- ``kind`` says what ``forward`` returns:
+  ``"regression"``: ab (N, 2, H, W) in Lab units; ``ab_scale`` is what the loss divides ab by;
+  ``"classification"``: logits (N, 313, ceil(H/4), ceil(W/4)) over the ab bins of ``bins.py``;
+  ``"classifier"``: image-level logits (N, n_classes).
+- ``config``: the constructor's keyword arguments (JSON-able), so that a checkpoint storing
+  ``{"name": name, "kwargs": model.config}`` can be rebuilt with ``build(name, **kwargs)``.
+- ``width`` multiplies every channel count (1.0 = as published; 0.125–0.25 for CPUs).
+"""
+from __future__ import annotations
+
+import inspect
+
+from torch import nn
+
+from .common import count_parameters, crop, pad_to_multiple
+from .regression import RegressionNet
+from .vgg16 import GrayClassifier, VGG16Decoder, VGG16Features, load_vgg16_weights
+from .zhang_eccv16 import ZhangECCV16
+
+REGISTRY: dict[str, type[nn.Module]] = {
+    "regression": RegressionNet,
+    "vgg16_decoder": VGG16Decoder,
+    "zhang_eccv16": ZhangECCV16,
+    "gray_classifier": GrayClassifier,
+}
+
+
+def names() -> list[str]:
+    """The registered model names, sorted."""
+    return sorted(REGISTRY)
+
+
+def build(name: str, **kwargs) -> nn.Module:
+    """Build the model registered as ``name`` with constructor keyword arguments ``kwargs``.
+
+    Unknown name -> ValueError listing the valid names; unknown keyword -> TypeError naming it
+    and the valid ones.
+    """
+    if name not in REGISTRY:
+        raise ValueError(f"unknown model {name!r}; valid names: {', '.join(names())}")
+    cls = REGISTRY[name]
+    valid = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    bad = [k for k in kwargs if k not in valid]
+    if bad:
+        raise TypeError(f"{name}: unknown keyword argument(s) {', '.join(map(repr, bad))}; "
+                        f"valid: {', '.join(valid)}")
+    return cls(**kwargs)
+
+
+__all__ = ["names", "build", "REGISTRY", "RegressionNet", "VGG16Features", "VGG16Decoder",
+           "GrayClassifier", "ZhangECCV16", "load_vgg16_weights", "pad_to_multiple", "crop",
+           "count_parameters"]

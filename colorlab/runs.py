@@ -1,0 +1,363 @@
+"""Running notebooks with papermill, and the results they record.
+
+Inside a notebook, ``runs.record("psnr/zhang", 24.1)`` shows the value and stores it in the
+notebook's outputs under a colorlab MIME type, so that the executed ``.ipynb`` file itself is the
+record. Outside, ``runs.read(path)`` collects those values back.
+
+``run`` executes one notebook with parameters, ``sweep`` a grid of parameters (one executed copy
+per point, a ``results.csv`` and a Markdown table), and ``workbook`` every notebook of the
+sequence into a fresh ``runs/<timestamp>-<profile>/`` folder with ``results.json`` and
+``summary.md``. A notebook that fails keeps its executed copy (with the error in it) and does not
+stop the others.
+"""
+from __future__ import annotations
+
+import ast
+import csv
+import itertools
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+
+MIME = "application/vnd.colorlab.result+json"
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+class ParameterError(ValueError):
+    """A parameter name, type or value that a notebook does not accept."""
+
+
+# --- recording, inside a notebook ------------------------------------------------------------------
+
+def _plain(value):
+    """numpy / torch scalars and arrays → plain JSON values."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def record(key: str, value):
+    """Store ``value`` under ``key`` in this notebook's outputs (and show it).
+
+    value: a number, string, bool, or a list/dict of them (numpy and torch scalars are converted).
+    """
+    from IPython.display import display
+    value = _plain(value)
+    shown = f"{value:.4g}" if isinstance(value, float) else repr(value)
+    display({MIME: {"key": key, "value": value}, "text/plain": f"{key} = {shown}"},
+            raw=True, metadata={MIME: {"colorlab": "record"}})
+    return value
+
+
+def read(path) -> dict:
+    """All values a notebook recorded with :func:`record`: ``{key: value}`` (last write wins)."""
+    nb = nbformat.read(str(path), as_version=4)
+    found = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            item = out.get("data", {}).get(MIME)
+            if item is not None:
+                found[item["key"]] = item["value"]
+    return found
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+@dataclass
+class Parameter:
+    name: str
+    default: object
+    types: tuple  # accepted Python types
+    help: str = ""
+
+
+_TYPE_NAMES = {"int": int, "float": float, "str": str, "bool": bool, "None": type(None),
+               "list": list, "dict": dict}
+
+
+def parameters(notebook) -> dict[str, Parameter]:
+    """The parameters a notebook declares in its cell tagged ``parameters``.
+
+    Types come from an annotation (``epochs: int | None = None``) or else from the default.
+    """
+    nb = nbformat.read(str(notebook), as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        raise ParameterError(f"{notebook} has no cell tagged 'parameters'")
+    source = cells[0].source
+    lines = source.splitlines()
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            name, ann = node.target.id, ast.unparse(node.annotation)
+            default = ast.literal_eval(node.value) if node.value is not None else None
+            types = tuple(_TYPE_NAMES.get(t.strip(), object) for t in ann.split("|"))
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            try:
+                default = ast.literal_eval(node.value)
+            except ValueError:
+                continue  # a computed value is not a parameter
+            types = (type(default),) if default is not None else (object,)
+        else:
+            continue
+        comment = lines[node.lineno - 1].partition("#")[2].strip()
+        found[name] = Parameter(name, default, types, comment)
+    return found
+
+
+def parse_value(text: str):
+    """A command-line string → a Python value: numbers, true/false, none, lists; else the string."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _accepts(types, value) -> bool:
+    if object in types:
+        return True
+    if isinstance(value, bool):
+        return bool in types
+    if isinstance(value, int) and float in types:
+        return True
+    return isinstance(value, types)
+
+
+def check_parameters(notebook, params: dict) -> dict:
+    """Refuse unknown names, wrong types and unknown profiles before any cell runs.
+
+    Returns the parameters (ints given for floats are kept). Raises :class:`ParameterError`
+    whose message lists the notebook's valid parameters.
+    """
+    from colorlab.profiles import NAMES
+    declared = parameters(notebook)
+    listing = ", ".join(f"{p.name} ({'|'.join(t.__name__ for t in p.types)})"
+                        for p in declared.values())
+    for name, value in params.items():
+        if name not in declared:
+            raise ParameterError(f"{Path(notebook).name} has no parameter {name!r}; "
+                                 f"valid parameters: {listing}")
+        if not _accepts(declared[name].types, value):
+            want = "|".join(t.__name__ for t in declared[name].types)
+            raise ParameterError(f"{Path(notebook).name}: parameter {name!r} must be {want}, "
+                                 f"got {value!r} ({type(value).__name__}); valid parameters: {listing}")
+    if "profile" in params and params["profile"] not in NAMES:
+        raise ParameterError(f"unknown profile {params['profile']!r}; valid profiles: {', '.join(NAMES)}")
+    return params
+
+
+# --- running ---------------------------------------------------------------------------------
+
+@dataclass
+class RunResult:
+    notebook: str           # the source notebook
+    output: str             # the executed copy
+    ok: bool
+    seconds: float
+    params: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)
+    error: str = ""
+
+
+def find_notebook(name) -> Path:
+    """A notebook path, or a name like ``05`` / ``05_colorful_classification`` in notebooks/."""
+    path = Path(name)
+    if path.suffix == ".ipynb" and path.exists():
+        return path
+    matches = sorted(NOTEBOOK_DIR.glob(f"{name}*.ipynb"))
+    if len(matches) == 1:
+        return matches[0]
+    names = ", ".join(p.stem for p in sorted(NOTEBOOK_DIR.glob("[0-9]*.ipynb")))
+    raise FileNotFoundError(f"no notebook {name!r}; give a path or one of: {names}")
+
+
+def run(notebook, params: dict | None = None, out_dir=".", output_name: str | None = None,
+        progress: bool = True) -> RunResult:
+    """Execute ``notebook`` with ``params`` into ``out_dir``; never raises for a failing cell.
+
+    The executed copy is written even when a cell fails (papermill marks the failing cell).
+    Returns a :class:`RunResult` with the recorded results.
+    """
+    import papermill as pm
+    notebook = find_notebook(notebook)
+    params = check_parameters(notebook, dict(params or {}))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / (output_name or notebook.name)
+    start = time.perf_counter()
+    error = ""
+    try:
+        pm.execute_notebook(str(notebook), str(output), parameters=params, cwd=str(notebook.parent),
+                            progress_bar=progress, kernel_name="python3")
+    except pm.PapermillExecutionError as exc:
+        error = f"{exc.ename}: {exc.evalue}"
+    except Exception as exc:  # kernel died, file unwritable, …: keep going with the others
+        error = f"{type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - start
+    results = read(output) if output.exists() else {}
+    return RunResult(str(notebook), str(output), not error, seconds, params, results, error)
+
+
+def new_run_dir(profile: str, root="runs") -> Path:
+    """A fresh ``runs/<timestamp>-<profile>/`` folder (never an existing one)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(root) / f"{stamp}-{profile}"
+    k = 1
+    while path.exists():
+        k += 1
+        path = Path(root) / f"{stamp}-{profile}-{k}"
+    path.mkdir(parents=True)
+    return path
+
+
+def workbook_notebooks() -> list[Path]:
+    """The notebooks of the sequence, in order (``notebooks/NN_*.ipynb``)."""
+    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def workbook(profile: str = "auto", out=None, notebooks=None, progress: bool = True) -> Path:
+    """Run every notebook in order into a run folder; write results.json and summary.md.
+
+    The profile is resolved once (``auto`` → ``cpu`` or ``gpu``) and passed to each notebook with
+    ``out_dir`` = the run folder, where notebooks save checkpoints that later ones load.
+    """
+    from colorlab.profiles import resolve_name
+    resolved = resolve_name(profile)
+    run_dir = Path(out) if out else new_run_dir(resolved)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    notebooks = [find_notebook(n) for n in notebooks] if notebooks else workbook_notebooks()
+    outcomes = []
+    for nb in notebooks:
+        declared = parameters(nb)
+        params = {k: v for k, v in {"profile": resolved, "out_dir": str(run_dir.resolve())}.items()
+                  if k in declared}
+        print(f"[colorlab] {nb.stem} (profile {resolved}) …", flush=True)
+        res = run(nb, params, run_dir, progress=progress)
+        print(f"[colorlab] {nb.stem}: {'ok' if res.ok else 'FAILED'} in {res.seconds:.1f} s"
+              + (f" — {res.error}" if res.error else ""), flush=True)
+        outcomes.append(res)
+        write_summary(run_dir, resolved, outcomes)
+    return run_dir
+
+
+def write_summary(run_dir, profile: str, outcomes: list[RunResult]):
+    """results.json (everything) and summary.md (a table of notebooks and of recorded results)."""
+    run_dir = Path(run_dir)
+    data = {"profile": profile, "notebooks": [vars(o) for o in outcomes]}
+    (run_dir / "results.json").write_text(json.dumps(data, indent=2, default=str))
+    lines = [f"# colorlab run — profile `{profile}`", "",
+             "| notebook | status | seconds | results |", "|---|---|---|---|"]
+    for o in outcomes:
+        status = "ok" if o.ok else "**FAILED**"
+        lines.append(f"| {Path(o.notebook).stem} | {status} | {o.seconds:.1f} | {len(o.results)} |")
+    failed = [Path(o.notebook).stem for o in outcomes if not o.ok]
+    lines += ["", f"Failed: {', '.join(failed)}" if failed else "Failed: none", ""]
+    lines += ["## Recorded results", "", "| notebook | key | value |", "|---|---|---|"]
+    for o in outcomes:
+        for k, v in o.results.items():
+            lines.append(f"| {Path(o.notebook).stem} | {k} | {_fmt(v)} |")
+    for o in outcomes:
+        if not o.ok:
+            lines += ["", f"### {Path(o.notebook).stem} failed", "", "```", o.error, "```"]
+    (run_dir / "summary.md").write_text("\n".join(lines) + "\n")
+
+
+def _fmt(v) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+# --- sweeps ----------------------------------------------------------------------------------
+
+def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bool = True):
+    """Run ``notebook`` once per point of the parameter ``grid`` (``{"T": [0.1, 0.38, 1.0]}``).
+
+    Every point is checked before the first one runs. Each point's executed copy goes to
+    ``out_dir``; after each point ``results.csv`` and ``results.md`` are rewritten, so a failing
+    point (or an interrupted sweep) leaves the others' results intact. Returns the RunResults.
+    """
+    notebook = find_notebook(notebook)
+    fixed = dict(fixed or {})
+    names = list(grid)
+    points = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+    for point in points:
+        check_parameters(notebook, {**fixed, **point})
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    for point in points:
+        tag = ",".join(f"{k}={v}" for k, v in point.items()).replace("/", "_")
+        print(f"[colorlab] {notebook.stem} {tag} …", flush=True)
+        res = run(notebook, {**fixed, **point}, out_dir, f"{notebook.stem}[{tag}].ipynb", progress)
+        print(f"[colorlab] {tag}: {'ok' if res.ok else 'FAILED'} in {res.seconds:.1f} s"
+              + (f" — {res.error}" if res.error else ""), flush=True)
+        outcomes.append(res)
+        write_table(out_dir, names, outcomes)
+    return outcomes
+
+
+def write_table(out_dir, names: list[str], outcomes: list[RunResult]):
+    """results.csv and results.md: one row per run, parameters then recorded results."""
+    keys = sorted({k for o in outcomes for k in o.results})
+    header = names + ["ok", "seconds"] + keys
+    rows = [[o.params.get(n) for n in names] + [o.ok, round(o.seconds, 1)]
+            + [o.results.get(k, "") for k in keys] for o in outcomes]
+    with open(Path(out_dir) / "results.csv", "w", newline="") as f:
+        csv.writer(f).writerows([header] + rows)
+    md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    md += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
+    (Path(out_dir) / "results.md").write_text("\n".join(md) + "\n")
+
+
+# --- keeping stored notebooks clean ------------------------------------------------------------
+
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+
+
+def clean(path) -> bool:
+    """Strip a stored notebook: no outputs (except cells marked ``# NBVAL_CHECK_OUTPUT``, whose
+    text outputs nbval compares), no execution counts, no widget state. Returns True if changed."""
+    nb = nbformat.read(str(path), as_version=4)
+    before = nbformat.writes(nb)
+    nb.metadata.pop("widgets", None)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        cell.execution_count = None
+        if CHECK_MARK in cell.source:
+            cell.outputs = [_strip_output(o) for o in cell.outputs
+                            if o.output_type in ("stream", "execute_result")]
+        else:
+            cell.outputs = []
+    after = nbformat.writes(nb)
+    if after != before:
+        Path(path).write_text(after)
+    return after != before
+
+
+def _strip_output(out):
+    out.pop("metadata", None) if out.output_type == "stream" else None
+    if out.output_type == "execute_result":
+        out.execution_count = None
+        out.data = {k: v for k, v in out.data.items() if k == "text/plain"}
+        out.metadata = {}
+    return out
