@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
-DATA_DIR = Path(os.environ.get("COLORLAB_DATA") or Path(__file__).resolve().parents[1] / "data")
+DATA_DIR = Path(os.environ.get("COLORLAB_DATA") or Path(__file__).parents[1] / "data").resolve()
 BUNDLED = ("flowers", "kodak24", "cats", "historical")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 CACHE_DIRNAME = ".colorlab-cache"
@@ -206,8 +206,8 @@ def load(name_or_path, size=64, limit=None, cache=True, progress=True) -> ImageS
     if not files:
         raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found under {path}: "
                                 f"{_HINT}")
-    listing = [[rel, st.st_size, 0]
-               for rel, st in ((rel, (path / rel).stat()) for rel in files)]
+    stats = [(path / rel).stat() for rel in files]
+    listing = [[rel, st.st_size, st.st_mtime_ns] for rel, st in zip(files, stats)]
     key = dict(version=CACHE_VERSION, size=size, limit=limit, files=listing)
     stem = f"images-{size}-{limit or 'all'}"
     if cache:

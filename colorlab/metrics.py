@@ -125,7 +125,8 @@ def psnr_hvs_m(a, b, channel: str = "luma", per_image: bool = False):
     else:
         raise ValueError(f'channel must be "luma", "r", "g" or "b", got {channel!r}')
     x, y = _pad_to_block(pick(x)), _pad_to_block(pick(y))                   # (N, H', W')
-    with np.errstate(divide="ignore"):  # the package divides by a zero error, then picks 100
+    # the package divides by zero (no error; flat blocks) before np.where picks the right value
+    with np.errstate(divide="ignore", invalid="ignore"):
         _, hvsm = _psnr_hvsm_module().psnr_hvs_hvsm(x, y, batch=True)
     return _mean_or_all(np.atleast_1d(hvsm), per_image)
 

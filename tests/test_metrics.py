@@ -1,4 +1,6 @@
 """Tests for colorlab.metrics: each metric against a library, a hand-computed value, or its limits."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -96,6 +98,10 @@ def test_psnr_hvs_m_pads_odd_sizes_and_channels():
     c[..., 0] = b[..., 0]
     assert metrics.psnr_hvs_m(a, c, channel="g") == 100.0
     assert metrics.psnr_hvs_m(a, c, channel="r") < 100
+    flat = np.full((16, 16, 3), 100, dtype=np.uint8)         # flat blocks: no warnings, finite
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert 30 < metrics.psnr_hvs_m(flat, flat + 1) < 100
     with pytest.raises(ValueError, match="channel"):
         metrics.psnr_hvs_m(a, b, channel="u")
 

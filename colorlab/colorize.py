@@ -1,0 +1,71 @@
+"""Colour a photo of any size with a trained model.
+
+``colorize(model, image, T=0.38)`` keeps the photo's own lightness at full resolution and asks
+the model for ab at a working resolution (``size`` px on the short side, default 256), then
+upsamples ab bilinearly: chroma varies slowly, so this is how Zhang et al.'s demo works too, and
+it keeps a large photo fast.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from colorlab import bins
+from colorlab.color import lab_to_rgb, rgb_to_lab
+
+
+def _as_rgb_float(image) -> np.ndarray:
+    """A path, or an (H, W) / (H, W, 3) uint8 or float array → (H, W, 3) float64 in [0, 1]."""
+    if isinstance(image, (str, Path)):
+        from colorlab.data import load_image
+        image = load_image(image)
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    if image.ndim != 3 or image.shape[-1] not in (3, 4):
+        raise ValueError(f"expected an image (H, W) or (H, W, 3), got shape {image.shape}")
+    image = image[..., :3]
+    return image / 255.0 if image.dtype == np.uint8 else image.astype(np.float64)
+
+
+@torch.no_grad()
+def predict_ab(model, L: torch.Tensor, T: float = bins.T_ANNEAL) -> torch.Tensor:
+    """L (N, 1, H, W) Lab → ab (N, 2, H, W) Lab units, for a regression or 313-way model."""
+    kind = getattr(model, "kind", None)
+    if kind == "regression":
+        return model(L).float()
+    if kind == "classification":
+        ab = bins.annealed_mean(model(L), T)
+        return F.interpolate(ab, size=L.shape[-2:], mode="bilinear", align_corners=False)
+    raise ValueError(f"a {type(model).__name__} (kind {kind!r}) does not colour images")
+
+
+@torch.no_grad()
+def colorize(model, image, T: float = bins.T_ANNEAL, size: int | None = 256) -> np.ndarray:
+    """Colour ``image`` with ``model``; returns (H, W, 3) float RGB in [0, 1].
+
+    image: a path or an array of any size and aspect ratio, gray or colour (colour is reduced to
+    its lightness L first). T: annealed-mean temperature (313-way models only). size: the short
+    side the model sees (None: the full resolution).
+    """
+    rgb = _as_rgb_float(image)
+    lab = rgb_to_lab(rgb)
+    h, w = lab.shape[:2]
+    device = next(model.parameters()).device
+    L = torch.from_numpy(lab[..., 0]).float()[None, None].to(device)
+    L_in = L
+    if size is not None and min(h, w) != size:
+        scale = size / min(h, w)
+        hs, ws = max(1, round(h * scale)), max(1, round(w * scale))
+        L_in = F.interpolate(L, size=(hs, ws), mode="bilinear", align_corners=False, antialias=True)
+    was_training = model.training
+    model.eval()
+    ab = predict_ab(model, L_in, T)
+    model.train(was_training)
+    if ab.shape[-2:] != (h, w):
+        ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)
+    out = np.concatenate([lab[..., :1], ab[0].permute(1, 2, 0).double().cpu().numpy()], axis=-1)
+    return lab_to_rgb(out)

@@ -1,0 +1,367 @@
+"""One training loop for every model in the workbook.
+
+``fit(model, task, train_data, val_data, epochs=…)`` trains ``model`` on a task (``tasks.py``)
+and returns a :class:`History` of per-epoch losses and metrics. Around the few lines that
+matter (batch → loss → backward → step) it handles what a real run needs:
+
+- the device: CUDA, then Apple MPS, then CPU (``device=`` overrides); on CUDA bf16 autocast and
+  ``channels_last``;
+- batches built on the device from uint8 photos (``tasks.py``), random crops and flips;
+- ``tqdm`` progress bars;
+- checkpoints written atomically (temporary file, then rename) at the end of every epoch and
+  every ``checkpoint_every`` steps: model, optimizers, scheduler, RNG state and the position in
+  the data. ``resume=True`` continues from ``out_dir/last.pt``; on a CPU the resumed run ends with
+  the same weights, bit for bit, as one that was never interrupted;
+- a non-finite loss stops training, names the step, and keeps the last good checkpoint;
+- distributed data parallel when launched by ``torchrun`` (only rank 0 writes).
+
+Reproducibility: every random choice (data order, crops, flips, dropout) is drawn from
+generators seeded by ``(seed, epoch, step)``, so a run is a function of its seed.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+CHECKPOINT_FORMAT = 1
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used (missing, unsafe, or for another model)."""
+
+
+# --- device ----------------------------------------------------------------------------------
+
+def pick_device(device=None) -> torch.device:
+    """CUDA if present, else Apple MPS, else CPU; a string or device given here wins."""
+    if device is not None:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def autocast_for(device: torch.device, amp: bool | None):
+    """A context-manager factory: bf16 autocast on CUDA by default, on CPU only if ``amp=True``.
+
+    On CPUs we default to float32: bf16 was measured faster on AVX-512/AMX CPUs but we have not
+    shown that every model here learns as well with it (see the README).
+    """
+    use = (device.type == "cuda") if amp is None else bool(amp)
+    if not use or device.type not in ("cuda", "cpu"):
+        return contextlib.nullcontext
+    return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+# --- history ---------------------------------------------------------------------------------
+
+@dataclass
+class History:
+    """What happened during training: one dict per epoch, and the loss of every step."""
+    epochs: list = field(default_factory=list)   # {"epoch", "train_loss", "val_loss", "val_auc", …}
+    steps: list = field(default_factory=list)    # training loss per step
+    stopped: str = ""                            # why training stopped early, if it did
+
+    def __getitem__(self, key) -> list:
+        """``history["val_loss"]`` → that value for every epoch."""
+        return [e.get(key) for e in self.epochs]
+
+    @property
+    def last(self) -> dict:
+        return self.epochs[-1] if self.epochs else {}
+
+    def as_dict(self) -> dict:
+        return {"epochs": self.epochs, "steps": self.steps, "stopped": self.stopped}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        return cls(list(d.get("epochs", [])), list(d.get("steps", [])), d.get("stopped", ""))
+
+    def plot(self, ax=None, key: str = "loss", title=None, label: str = ""):
+        """Training and validation ``key`` (default the loss) per epoch on ``ax``; returns ax."""
+        import matplotlib.pyplot as plt
+        ax = ax or plt.subplots(figsize=(4, 3))[1]
+        x = self["epoch"]
+        for split, style in (("train", "-"), ("val", "--")):
+            y = self[f"{split}_{key}"]
+            if any(v is not None for v in y):
+                ax.plot(x, y, style, marker="o", label=f"{label} {split}".strip())
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.set_title(title or "")
+        ax.legend()
+        return ax
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+def model_name(model: nn.Module) -> str:
+    """The registry name of a model (``models.build(name, **model.config)`` rebuilds it)."""
+    from colorlab import models
+    model = getattr(model, "module", model)
+    for name, cls in models.REGISTRY.items():
+        if type(model) is cls:
+            return name
+    return type(model).__name__
+
+
+def save_checkpoint(path, state: dict):
+    """Write ``state`` to ``path`` atomically: a half-written file never replaces a good one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path, map_location="cpu") -> dict:
+    """Read a checkpoint safely: tensors and plain values only (``weights_only=True``).
+
+    A file that would need arbitrary unpickling is refused, and nothing in it runs.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist; train a model first "
+                              "(python -m colorlab train … --out DIR writes DIR/last.pt)")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+            raise CheckpointError(f"{path} is not a plain colorlab/PyTorch weights file: it asks to "
+                                  "unpickle arbitrary objects, which colorlab refuses "
+                                  "(nothing in it was run)") from None
+        raise CheckpointError(f"cannot read checkpoint {path}: {reason}") from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise CheckpointError(f"{path} is not a colorlab checkpoint (no 'model' entry)")
+    return state
+
+
+def load_model(path, device="cpu") -> nn.Module:
+    """Rebuild the model stored in a checkpoint (its name, constructor arguments and weights)."""
+    from colorlab import models
+    state = load_checkpoint(path)
+    name, kwargs = state.get("name"), state.get("kwargs", {})
+    if name not in models.REGISTRY:
+        raise CheckpointError(f"{path} holds a model named {name!r}, which colorlab does not know; "
+                              f"known: {', '.join(models.names())}")
+    model = models.build(name, **kwargs)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: the weights do not fit {name}({kwargs}): "
+                              f"{str(exc).splitlines()[0]}") from None
+    model.task_state = state.get("task", {})
+    return model.to(device).eval()
+
+
+# --- distributed -----------------------------------------------------------------------------
+
+def _dist_info() -> tuple[int, int]:
+    """(rank, world size); (0, 1) when not distributed."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def init_distributed() -> tuple[int, int]:
+    """Join the process group torchrun set up (NCCL on GPUs, gloo on CPUs)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch.distributed.init_process_group(backend)
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    return _dist_info()
+
+
+# --- the loop --------------------------------------------------------------------------------
+
+def _seeded(*parts: int) -> torch.Generator:
+    """A CPU generator seeded from a tuple of ints (seed, epoch, step …)."""
+    g = torch.Generator()
+    g.manual_seed(hash(tuple(int(p) for p in parts)) & 0x7FFF_FFFF_FFFF)
+    return g
+
+
+def _epoch_order(n: int, seed: int, epoch: int, rank: int, world: int) -> torch.Tensor:
+    """This rank's share of a shuffled order of n items (a DistributedSampler by hand)."""
+    order = torch.randperm(n, generator=_seeded(seed, epoch, -1))
+    if world > 1:
+        order = order[: len(order) - len(order) % world][rank::world]
+    return order
+
+
+def _images_and_labels(data):
+    images = getattr(data, "images", data)
+    labels = getattr(data, "labels", None)
+    return images, labels
+
+
+def _fetch(images, labels, idx: torch.Tensor, device):
+    """The photos (and labels) at ``idx`` as tensors on ``device`` (uint8, (B, H, W, 3))."""
+    sel = np.sort(idx.numpy())  # sorted reads are faster on a memmap; the order is kept below
+    back = np.argsort(np.argsort(idx.numpy()))
+    batch = torch.from_numpy(np.ascontiguousarray(np.asarray(images[sel])[back]))
+    lab = None if labels is None else torch.as_tensor(np.asarray(labels)[idx.numpy()])
+    return batch.to(device, non_blocking=True), (None if lab is None else lab.to(device))
+
+
+def _finite(logs: dict) -> bool:
+    return math.isfinite(float(logs["loss"]))
+
+
+def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int = 3,
+        batch_size: int = 32, lr: float = 1e-3, seed: int = 0, out_dir=None,
+        checkpoint_every: int = 0, resume: bool = False, device=None, amp: bool | None = None,
+        schedule: str = "constant", max_steps: int | None = None, progress: bool = True,
+        val_batches: int | None = None) -> History:
+    """Train ``model`` on ``task`` for ``epochs`` passes over ``train_data``; return a History.
+
+    train_data, val_data: an ``ImageSet`` (``data.load``) or (N, H, W, 3) uint8 photos.
+    out_dir: where ``last.pt`` goes (None: no checkpoints). checkpoint_every: also save every
+    that many steps (0: only at epoch ends). resume: continue from ``out_dir/last.pt`` if it
+    exists. schedule: "constant" or "cosine" learning rate. max_steps: stop after that many
+    steps in all (a budget for the small profiles). Raises :class:`TrainingDiverged` when the
+    loss stops being finite.
+    """
+    rank, world = _dist_info()
+    dev = pick_device(device)
+    model.to(dev)
+    if dev.type == "cuda":
+        model.to(memory_format=torch.channels_last)
+    net = model
+    if world > 1:
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    autocast = autocast_for(dev, amp)
+    optimizers = task.configure_optimizers(net, lr)
+    images, labels = _images_and_labels(train_data)
+    steps_per_epoch = len(_epoch_order(len(images), seed, 0, rank, world)) // batch_size
+    if steps_per_epoch == 0:
+        raise ValueError(f"batch_size {batch_size} is larger than the {len(images)} training "
+                         f"images{' per process' if world > 1 else ''}; use a smaller batch")
+    total = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
+    schedulers = [torch.optim.lr_scheduler.LambdaLR(
+        o, (lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total))) if schedule == "cosine"
+        else (lambda s: 1.0)) for o in optimizers]
+
+    ckpt = Path(out_dir) / "last.pt" if out_dir else None
+    history, epoch, step_in_epoch, step = History(), 0, 0, 0
+    run_config = {"name": model_name(model), "kwargs": dict(getattr(model, "config", {})),
+                  "batch_size": batch_size, "seed": seed, "world": world}
+    if resume and ckpt is not None and ckpt.exists():
+        state = load_checkpoint(ckpt)
+        _check_resumable(ckpt, state, run_config)
+        model.load_state_dict(state["model"])
+        for o, s in zip(optimizers, state["optimizers"]):
+            o.load_state_dict(s)
+        for sch, s in zip(schedulers, state["schedulers"]):
+            sch.load_state_dict(s)
+        torch.set_rng_state(state["rng"]["torch"])
+        history = History.from_dict(state["history"])
+        epoch, step_in_epoch, step = state["epoch"], state["step_in_epoch"], state["step"]
+        if rank == 0 and progress:
+            print(f"[colorlab] resuming {ckpt} at epoch {epoch + 1}, step {step}")
+
+    def checkpoint(epoch_, step_in_epoch_):
+        if ckpt is None or rank != 0:
+            return
+        save_checkpoint(ckpt, {
+            "format": CHECKPOINT_FORMAT, **run_config, "model": model.state_dict(),
+            "task": task.state(), "optimizers": [o.state_dict() for o in optimizers],
+            "schedulers": [s.state_dict() for s in schedulers],
+            "rng": {"torch": torch.get_rng_state()}, "epoch": epoch_,
+            "step_in_epoch": step_in_epoch_, "step": step, "history": history.as_dict()})
+
+    from tqdm.auto import tqdm
+    while epoch < epochs and step < total:
+        net.train()
+        order = _epoch_order(len(images), seed, epoch, rank, world)
+        sums, count, t0 = {}, 0, time.perf_counter()
+        bar = tqdm(total=steps_per_epoch, initial=step_in_epoch, desc=f"epoch {epoch + 1}/{epochs}",
+                   disable=not progress or rank != 0, leave=False)
+        while step_in_epoch < steps_per_epoch and step < total:
+            idx = order[step_in_epoch * batch_size:(step_in_epoch + 1) * batch_size]
+            x, y = _fetch(images, labels, idx, dev)
+            gen = _seeded(seed, epoch, step_in_epoch, rank)
+            torch.manual_seed(int(torch.randint(0, 2 ** 62, (1,), generator=gen)))  # dropout etc.
+            batch = task.batch(x, y, train=True, gen=gen)
+            logs = task.step(net, batch, optimizers, autocast)
+            if not _finite(logs):
+                bar.close()
+                where = f"step {step + 1} (epoch {epoch + 1}, batch {step_in_epoch + 1})"
+                keep = f"the last good checkpoint is {ckpt}" if ckpt and ckpt.exists() else "no checkpoint was written"
+                history.stopped = f"loss became {float(logs['loss'])} at {where}"
+                raise TrainingDiverged(f"{history.stopped}; {keep}. Try a lower learning rate "
+                                       f"(lr={lr}) or check the data.")
+            for s in schedulers:
+                s.step()
+            step, step_in_epoch, count = step + 1, step_in_epoch + 1, count + 1
+            for k, v in logs.items():
+                sums[k] = sums.get(k, 0.0) + float(v)
+            history.steps.append(float(logs["loss"]))
+            bar.update(1)
+            bar.set_postfix(loss=f"{float(logs['loss']):.4f}")
+            if checkpoint_every and step % checkpoint_every == 0 and step_in_epoch < steps_per_epoch:
+                checkpoint(epoch, step_in_epoch)
+        bar.close()
+        if step_in_epoch < steps_per_epoch:   # stopped by max_steps mid-epoch
+            break
+        row = {"epoch": epoch + 1, "steps": step, "seconds": round(time.perf_counter() - t0, 2)}
+        row.update({f"train_{k}": v / max(count, 1) for k, v in sums.items()})
+        if val_data is not None:
+            row.update({f"val_{k}": v for k, v in evaluate(net, task, val_data, batch_size, dev,
+                                                            autocast, val_batches).items()})
+        history.epochs.append(row)
+        if rank == 0 and progress:
+            print(f"[colorlab] epoch {epoch + 1}/{epochs}: " + ", ".join(
+                f"{k} {v:.4f}" for k, v in row.items() if k.startswith(("train_", "val_"))))
+        epoch, step_in_epoch = epoch + 1, 0
+        checkpoint(epoch, 0)
+    model.eval()
+    return history
+
+
+def _check_resumable(path, state, run_config):
+    for key in ("name", "kwargs", "batch_size", "seed", "world"):
+        if key in state and state[key] != run_config[key]:
+            raise CheckpointError(f"{path} was written by a run with {key}={state[key]!r}, not "
+                                  f"{run_config[key]!r}: resume with the same settings, or use "
+                                  "another out_dir")
+
+
+@torch.no_grad()
+def evaluate(model, task, data, batch_size: int = 32, device=None, autocast=None,
+             max_batches: int | None = None) -> dict:
+    """Mean validation loss and metrics of ``task`` over ``data`` (centre crops, no flips)."""
+    dev = pick_device(device) if device is None or isinstance(device, str) else device
+    autocast = autocast or contextlib.nullcontext
+    was_training = model.training
+    model.eval()
+    images, labels = _images_and_labels(data)
+    sums, n = {}, 0
+    for b, s in enumerate(range(0, len(images), batch_size)):
+        if max_batches is not None and b >= max_batches:
+            break
+        idx = torch.arange(s, min(s + batch_size, len(images)))
+        x, y = _fetch(images, labels, idx, dev)
+        with autocast():
+            logs = task.validate(model, task.batch(x, y, train=False, gen=None))
+        for k, v in logs.items():
+            sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
+        n += len(idx)
+    model.train(was_training)
+    return {k: v / max(n, 1) for k, v in sums.items()}
