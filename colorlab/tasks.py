@@ -52,6 +52,11 @@ def random_crop_flip(images_u8: torch.Tensor, size: int, gen: torch.Generator | 
     return images_u8[torch.arange(n, device=dev)[:, None, None], rows, cols[:, None, :]]
 
 
+def unwrap(model):
+    """The model inside a DistributedDataParallel wrapper (or the model itself)."""
+    return getattr(model, "module", model)
+
+
 class Task:
     """The default recipe: one network, one Adam optimizer, one loss."""
 
@@ -105,7 +110,7 @@ class Regression(Task):
 
     def loss(self, model, batch):
         pred = model(batch["L"])
-        return losses.mse(pred.float(), batch["ab"], model.ab_scale), {}
+        return losses.mse(pred.float(), batch["ab"], unwrap(model).ab_scale), {}
 
     def predict_ab(self, model, L):
         return model(L).float()
@@ -139,7 +144,7 @@ class Classification(Task):
 
     def loss(self, model, batch):
         logits = model(batch["L"])
-        idx, wgt, pix = self.targets(batch["ab"], getattr(model, "out_factor", 4))
+        idx, wgt, pix = self.targets(batch["ab"], getattr(unwrap(model), "out_factor", 4))
         return losses.rebalanced_soft_cross_entropy(logits, idx, wgt, pix), {}
 
     def predict_ab(self, model, L, T: float | None = None):

@@ -140,12 +140,12 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+        if "GLOBAL" in str(exc) or "Unsupported global" in str(exc):
             raise CheckpointError(f"{path} is not a plain colorlab/PyTorch weights file: it asks to "
                                   "unpickle arbitrary objects, which colorlab refuses "
                                   "(nothing in it was run)") from None
-        raise CheckpointError(f"cannot read checkpoint {path}: {reason}") from None
+        raise CheckpointError(f"cannot read checkpoint {path}: it is not a PyTorch file written "
+                              f"by torch.save ({type(exc).__name__})") from None
     if not isinstance(state, dict) or "model" not in state:
         raise CheckpointError(f"{path} is not a colorlab checkpoint (no 'model' entry)")
     return state
@@ -331,6 +331,11 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int = 3,
                 f"{k} {v:.4f}" for k, v in row.items() if k.startswith(("train_", "val_"))))
         epoch, step_in_epoch = epoch + 1, 0
         checkpoint(epoch, 0)
+    if world > 1:
+        # DDP keeps the weights equal (gradients are averaged) but each rank updates its own
+        # batch-norm statistics; end with rank 0's, the ones its checkpoint holds.
+        for buf in model.buffers():
+            torch.distributed.broadcast(buf, src=0)
     model.eval()
     return history
 

@@ -254,6 +254,38 @@ def gamut_slice(L, ax=None, step: float = 1.0, lim: float = AB_LIM,
     return _ab_axes(ax, lim + step / 2, title)
 
 
+def gamut_outline(L, ax, step: float = 1.0, lim: float = AB_LIM, **kw):
+    """Draw the border of the sRGB gamut in ab at lightness L (or an L range) as a contour.
+
+    kw go to ``ax.contour`` (default: a thin black line). Returns the contour set.
+    """
+    _, ok = gamut_image(L, step, lim)
+    axis = np.arange(-lim, lim + step / 2, step)
+    kw = {"colors": "k", "linewidths": 0.8, **kw}
+    return ax.contour(axis, axis, ok.astype(float), levels=[0.5], **kw)
+
+
+def channel_cmap(space: str = "lab", channel: int = 1, lim: float | None = None, n: int = 256):
+    """A colour map that shows what a chroma channel means: its colours along that one axis.
+
+    space "lab": channel 1 (a) or 2 (b), the other chroma 0, at L = 60, values −lim…lim
+    (default 80). space "yuv": channel 1 (U, default lim 0.436) or 2 (V, 0.615) at Y = 0.5.
+    Use with ``vmin=-lim, vmax=lim``. Returns a ``ListedColormap``.
+    """
+    from matplotlib.colors import ListedColormap
+    from colorlab.color import lab_to_rgb, yuv_to_rgb
+    if channel not in (1, 2) or space not in ("lab", "yuv"):
+        raise ValueError(f"channel_cmap: space 'lab' or 'yuv', channel 1 or 2; "
+                         f"got {space!r}, {channel!r}")
+    if lim is None:
+        lim = 80.0 if space == "lab" else (0.436, 0.615)[channel - 1]
+    x = np.zeros((n, 3))
+    x[:, 0] = 60.0 if space == "lab" else 0.5
+    x[:, channel] = np.linspace(-lim, lim, n)
+    rgb = lab_to_rgb(x) if space == "lab" else yuv_to_rgb(x)
+    return ListedColormap(rgb, name=f"{space}-{'ab'[channel - 1] if space == 'lab' else 'UV'[channel - 1]}")
+
+
 def ab_hist2d(ab, step: float = 2.0, lim: float = AB_LIM) -> tuple[np.ndarray, np.ndarray]:
     """Empirical p(a, b): returns (p, edges); p ``(n, n)`` sums to 1 (row = a, column = b).
 
@@ -291,11 +323,14 @@ def ab_histogram(ab, ax=None, log: bool = True, step: float = 2.0, lim: float = 
 
 
 def prior_map(p, ax=None, log: bool = True, centres=None, cmap: str = "viridis",
-              vmin: float | None = None, colorbar: bool = True, title=None):
+              vmin: float | None = None, vmax: float | None = None, colorbar: bool = True,
+              label: str | None = None, title=None):
     """Draw a distribution over the quantised ab bins on the 23 × 23 grid, log scale by default.
 
-    p: ``(M,)`` non-negative, one value per centre of ``centres`` (default the 313 published
-    bins, :func:`colorlab.bins.ab_bins`); cells with no bin are blank.
+    p: ``(M,)`` one value per centre of ``centres`` (default the 313 published bins,
+    :func:`colorlab.bins.ab_bins`); cells with no bin are blank, and so are cells with p <= 0
+    when ``log``. With ``log=False`` any real values work (e.g. a log-ratio of two priors, with a
+    diverging ``cmap`` and ``vmin=-vmax``).
     Returns the Axes; ``ax.images[0]`` holds the ``(23, 23)`` grid (rows = b, columns = a).
     """
     from colorlab import bins as _bins
@@ -313,21 +348,24 @@ def prior_map(p, ax=None, log: bool = True, centres=None, cmap: str = "viridis",
     grid[ib, ia] = p
     mask = np.ones((n, n), bool)
     mask[ib, ia] = False
-    positive = p[p > 0]
-    top = positive.max() if len(positive) else 1.0
     if log:
-        norm = LogNorm(vmin=vmin or max(positive.min() if len(positive) else 1e-9, top * 1e-6),
+        positive = p[p > 0]
+        if not len(positive):
+            raise ValueError("prior_map: log scale needs some p > 0")
+        top = positive.max() if vmax is None else vmax
+        norm = LogNorm(vmin=vmin if vmin is not None else max(positive.min(), top * 1e-6),
                        vmax=top)
         mask |= grid <= 0
     else:
-        norm = Normalize(vmin=vmin or 0, vmax=top)
+        norm = Normalize(vmin=min(0.0, p.min()) if vmin is None else vmin,
+                         vmax=p.max() if vmax is None else vmax)
     half = (n * step) / 2
     ax = _new_ax(ax, figsize=(3.8, 3.2) if colorbar else (3.2, 3.2))
     im = ax.imshow(np.ma.masked_array(grid, mask), origin="lower", extent=(-half, half) * 2,
                    cmap=cmap, norm=norm, interpolation="nearest")
     if colorbar:
         ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.03,
-                           label="p" + (" (log)" if log else ""))
+                           label=label or ("p (log scale)" if log else "p"))
     return _ab_axes(ax, half, title)
 
 

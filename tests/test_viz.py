@@ -77,7 +77,7 @@ def test_ab_colours_match_lab_to_rgb():
     got = viz.ab_colours(pts, L=50)
     want = color.lab_to_rgb(np.array([[50.0, 0, 0], [50.0, 60, 40]]))
     np.testing.assert_allclose(got, want)
-    assert np.allclose(got[0], got[0][0])         # a = b = 0 is a gray
+    assert np.allclose(got[0], got[0][0], atol=1e-4)   # a = b = 0 is a gray
 
 
 def test_ab_scatter_own_colours_and_values():
@@ -108,7 +108,7 @@ def test_gamut_slice_image_shape_and_content():
     ax = viz.gamut_slice(50, step=2.0)
     img = ax.images[0].get_array()
     assert img.shape == (111, 111, 3)             # −110…110 in steps of 2
-    assert np.allclose(img[55, 55], img[55, 55][0]) and img[55, 55][0] < 0.6   # (0, 0): mid gray
+    assert np.allclose(img[55, 55], img[55, 55][0], atol=1e-4) and img[55, 55][0] < 0.6   # (0, 0): mid gray
     assert np.allclose(img[0, 0], viz.OUT_OF_GAMUT)                            # a = b = −110
     rgb, ok = viz.gamut_image((0, 25), step=10.0)
     assert rgb.shape == (23, 23, 3) and ok.shape == (23, 23) and ok[11, 11]
@@ -161,3 +161,25 @@ def test_prior_map_places_bins_on_the_grid():
         viz.prior_map(np.ones(312))
     with pytest.raises(ValueError):
         viz.prior_map(np.ones((313, 2)))
+
+
+def test_prior_map_linear_scale_takes_signed_values():
+    ratio = np.linspace(-1, 1, 313)
+    ax = viz.prior_map(ratio, log=False, cmap="RdBu_r", vmin=-1, vmax=1)
+    assert ax.images[0].get_array().count() == 313
+    with pytest.raises(ValueError):
+        viz.prior_map(np.zeros(313))             # nothing positive to draw on a log scale
+
+
+def test_gamut_outline_and_channel_cmap():
+    ax = viz.gamut_slice(50, step=5.0)
+    cs = viz.gamut_outline(50, ax, step=5.0)
+    assert len(cs.allsegs[0]) >= 1                 # one closed border
+    cmap = viz.channel_cmap("lab", 1)
+    assert cmap.N == 256
+    np.testing.assert_allclose(cmap(0.5)[:3], color.lab_to_rgb(np.array([60.0, 0, 0])), atol=1e-2)
+    assert cmap(1.0)[0] > cmap(1.0)[1]             # +a is red/magenta
+    u = viz.channel_cmap("yuv", 1)
+    assert u(1.0)[2] > u(1.0)[0]                   # +U is blue
+    with pytest.raises(ValueError):
+        viz.channel_cmap("lab", 0)
