@@ -1,0 +1,156 @@
+"""Running notebooks: records, parameter checks, sweeps, failures, the smoke workbook."""
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from colorlab import profiles, runs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_notebook(path, body, params='profile = "auto"  # smoke | cpu | gpu | auto\n'
+                  'T = 0.38  # temperature\nn: int | None = None  # optional count\nname = "x"\n'):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, str(path))
+    return path
+
+
+BODY = ("from colorlab import runs\n"
+        "runs.record('twice_T', 2 * T)\n"
+        "runs.record('name', name)\n"
+        "if name == 'fail':\n    raise RuntimeError('asked to fail')\n"
+        "runs.record('after', 1)\n")
+
+
+@pytest.fixture
+def nb(tmp_path):
+    return make_notebook(tmp_path / "toy.ipynb", BODY)
+
+
+def test_parameters_are_read_with_types(nb):
+    p = runs.parameters(nb)
+    assert list(p) == ["profile", "T", "n", "name"]
+    assert p["T"].types == (float,) and p["n"].types == (int, type(None))
+    assert p["T"].help == "temperature"
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"temperature": 1.0}, "has no parameter 'temperature'; valid parameters: profile"),
+    ({"T": "hot"}, "parameter 'T' must be float"),
+    ({"n": 2.5}, "parameter 'n' must be int|NoneType"),
+    ({"profile": "laptop"}, "unknown profile 'laptop'; valid profiles: smoke, cpu, gpu, auto"),
+])
+def test_bad_parameters_are_refused_before_any_cell_runs(nb, tmp_path, params, message):
+    with pytest.raises(runs.ParameterError, match=message.replace("(", r"\(").replace("|", r"\|")):
+        runs.run(nb, params, tmp_path / "out")
+    assert not (tmp_path / "out" / "toy.ipynb").exists()
+
+
+def test_ints_pass_for_floats_and_none_for_optional(nb):
+    runs.check_parameters(nb, {"T": 1, "n": None, "name": "y"})
+
+
+def test_run_records_and_reads_back(nb, tmp_path):
+    res = runs.run(nb, {"T": 0.5, "name": "ok"}, tmp_path, progress=False)
+    assert res.ok and res.results == {"twice_T": 1.0, "name": "ok", "after": 1}
+    assert runs.read(res.output) == res.results
+
+
+def test_failing_run_keeps_its_executed_copy(nb, tmp_path):
+    res = runs.run(nb, {"name": "fail"}, tmp_path, progress=False)
+    assert not res.ok and "asked to fail" in res.error
+    assert Path(res.output).exists()
+    assert runs.read(res.output) == {"twice_T": 0.76, "name": "fail"}
+
+
+def test_sweep_writes_table_and_survives_a_failure(nb, tmp_path):
+    out = tmp_path / "sweep"
+    results = runs.sweep(nb, {"T": [0.1, 1.0], "name": ["a", "fail"]}, out, progress=False)
+    assert [r.ok for r in results] == [True, False, True, False]
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert len(rows) == 4 and rows[0]["T"] == "0.1" and rows[0]["twice_T"] == "0.2"
+    assert rows[1]["ok"] == "False" and rows[1]["after"] == ""
+    assert (out / "results.md").read_text().startswith("| T | name | ok |")
+    assert len(list(out.glob("toy[[]*.ipynb"))) == 4
+
+
+def test_sweep_checks_every_point_first(nb, tmp_path):
+    with pytest.raises(runs.ParameterError):
+        runs.sweep(nb, {"T": [0.1, "x"]}, tmp_path / "s", progress=False)
+    assert not (tmp_path / "s").exists()
+
+
+def test_cli_refuses_unknown_parameter_in_one_line(nb, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "colorlab", "run", str(nb), "-p", "bogus", "1",
+                        "--out", str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "no parameter 'bogus'" in r.stderr and "valid parameters" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_cli_sweep(nb, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "colorlab", "sweep", str(nb), "-p", "T", "0.5,2",
+                        "--out", str(tmp_path / "s")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "| 0.5 |" in r.stdout and (tmp_path / "s" / "results.csv").exists()
+
+
+def test_profiles(monkeypatch):
+    assert profiles.get("smoke").size < profiles.get("cpu").size
+    monkeypatch.setenv("COLORLAB_PROFILE", "smoke")
+    assert profiles.get("auto").name == "smoke"
+    monkeypatch.setenv("COLORLAB_PROFILE", "fast")
+    with pytest.raises(ValueError, match="COLORLAB_PROFILE"):
+        profiles.get("auto")
+    monkeypatch.delenv("COLORLAB_PROFILE")
+    assert profiles.get("auto").name in ("cpu", "gpu")
+    assert profiles.get("cpu", epochs=2).epochs == 2
+    with pytest.raises(ValueError, match="unknown profile"):
+        profiles.get("laptop")
+
+
+def test_clean_strips_outputs_but_keeps_checked_ones(tmp_path):
+    path = make_notebook(tmp_path / "c.ipynb", "print(1)")
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(2)"))
+    for cell in nb.cells[1:]:
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x\n")]
+        cell.execution_count = 3
+    nb.metadata["widgets"] = {"state": {}}
+    nbformat.write(nb, str(path))
+    assert runs.clean(path) and not runs.clean(path)
+    nb = nbformat.read(str(path), as_version=4)
+    assert nb.cells[1].outputs == [] and len(nb.cells[2].outputs) == 1
+    assert "widgets" not in nb.metadata
+
+
+@pytest.mark.slow
+def test_workbook_smoke_run(tmp_path):
+    """The whole workbook in the smoke profile: every notebook ok, summary and results."""
+    out = tmp_path / "run"
+    r = subprocess.run([sys.executable, "-m", "colorlab", "workbook", "--profile", "smoke",
+                        "--out", str(out)], capture_output=True, text=True, timeout=1200)
+    summary = (out / "summary.md").read_text()
+    assert r.returncode == 0, summary + r.stderr[-3000:]
+    data = json.loads((out / "results.json").read_text())
+    notebooks = [Path(n["notebook"]).stem for n in data["notebooks"]]
+    assert notebooks == [p.stem for p in runs.workbook_notebooks()] and len(notebooks) >= 2
+    assert all(n["ok"] for n in data["notebooks"]) and "Failed: none" in summary
+    for n in data["notebooks"]:
+        assert (out / Path(n["notebook"]).name).exists()
+    results = {k: v for n in data["notebooks"] for k, v in n["results"].items()}
+    assert results["backprop/z_after"] == 8.5
+    assert results["bins/published_count"] == 313
+    if "averaging/regression_gap_to_mean" in results:
+        for key in ("zhang/colorfulness/T0.38", "zhang/auc/plain", "vgg16/baseline/val_loss"):
+            assert isinstance(results[key], float)
+    assert f"| {notebooks[0]} | ok |" in summary
