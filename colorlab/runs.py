@@ -332,18 +332,21 @@ CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 
 def clean(path) -> bool:
     """Strip a stored notebook: no outputs (except cells marked ``# NBVAL_CHECK_OUTPUT``, whose
-    text outputs nbval compares), no execution counts, no widget state. Returns True if changed."""
+    text outputs nbval compares, with an execution count), no widget state. Returns True if changed."""
     nb = nbformat.read(str(path), as_version=4)
     before = nbformat.writes(nb)
     nb.metadata.pop("widgets", None)
     nb.metadata.pop("papermill", None)
+    count = 0
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
             continue
+        count += 1
         cell.execution_count = None
         if CHECK_MARK in cell.source:
+            cell.execution_count = count  # nbval refuses reference outputs of "unrun" cells
             cell.outputs = [_strip_output(o) for o in cell.outputs
                             if o.output_type in ("stream", "execute_result")]
         else:
