@@ -245,3 +245,23 @@ def test_ddp_two_processes_gloo_same_weights(tmp_path):
                            a["out.weight"] if "out.weight" in a else next(iter(a.values())))
     state = torch.load(tmp_path / "last.pt", weights_only=True)
     assert state["world"] == 2 and state["step"] == 2 * (64 // 2 // 8)
+
+
+@pytest.mark.slow
+def test_torchrun_train_command(tmp_path):
+    """The documented command: torchrun --nproc_per_node=2 -m colorlab train … (gloo on CPU)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    from PIL import Image
+    for i, img in enumerate(toy_photos(n=40, size=40)):
+        Image.fromarray(img).save(photos / f"p{i:02d}.png")
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+                        "--master_port=29534", "-m", "colorlab", "train", "--model", "regression",
+                        "--data", str(photos), "--profile", "smoke", "--batch-size", "4",
+                        "--out", str(tmp_path / "out"), "--quiet"],
+                       capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    state = torch.load(tmp_path / "out" / "last.pt", weights_only=True)
+    assert state["world"] == 2 and state["name"] == "regression"
+    assert r.stdout.count("weights:") == 1  # only rank 0 reports
