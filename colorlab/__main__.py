@@ -72,7 +72,7 @@ def cmd_clean(args):
 
 def cmd_bench(args):
     from colorlab import bench
-    bench.main(quick=args.quick)
+    bench.main(quick=args.quick, bf16_check=args.bf16_check)
     return 0
 
 
@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="print throughput figures")
     b.add_argument("--quick", action="store_true", help="smaller inputs (a smoke check)")
+    b.add_argument("--bf16-check", action="store_true",
+                   help="also train fp32 vs bf16 on the CPU and compare validation loss/AuC")
     b.set_defaults(func=cmd_bench)
 
     _add_training_commands(sub)

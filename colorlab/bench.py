@@ -117,11 +117,34 @@ def bench_colorize(name: str, kwargs: dict, size: int = 512) -> float:
     return 1000 * median_time(lambda: colorize(model, img, size=None), repeats=2)
 
 
+def bf16_learning_check(name: str = "zhang_eccv16", width: float = 0.25, size: int = 64,
+                        steps: int = 150, batch: int = 32) -> dict:
+    """Does bf16 autocast on the CPU learn as well as float32? Same model, seed, data and steps.
+
+    Returns {precision: {"val_loss", "val_auc", "seconds"}} on held-out flowers.
+    """
+    from colorlab import data, models, tasks, train
+    photos = data.load("flowers", size=size, progress=False)
+    tr, va = photos.split(0.1)
+    out = {}
+    for label, amp in (("fp32", False), ("bf16", True)):
+        torch.manual_seed(0)
+        model = models.build(name, width=width)
+        task = tasks.for_model(model, size)
+        t0 = time.perf_counter()
+        train.fit(model, task, tr, None, epochs=100, batch_size=batch, lr=1e-3, seed=0,
+                  amp=amp, max_steps=steps, progress=False, device="cpu")
+        seconds = time.perf_counter() - t0
+        ev = train.evaluate(model, task, va, batch, torch.device("cpu"))
+        out[label] = {"val_loss": ev["loss"], "val_auc": ev["auc"], "seconds": seconds}
+    return out
+
+
 MODELS = [("regression", {"width": 0.25}), ("vgg16_decoder", {"width": 0.25}),
           ("zhang_eccv16", {"width": 0.25}), ("zhang_eccv16", {"width": 1.0})]
 
 
-def main(quick: bool = False):
+def main(quick: bool = False, bf16_check: bool = False):
     n, size = (2, 64) if quick else (16, 256)
     print(f"colorlab bench — torch {torch.__version__}, {torch.get_num_threads()} threads")
     lab = bench_lab(n, size)
@@ -142,6 +165,11 @@ def main(quick: bool = False):
               f"{fp32['outside_share']:>14.1%}{ms:>18.0f}")
     print(f"\nfor comparison, the review reports Cheng et al.'s Deep Colorization at "
           f"{CHENG_SECONDS[256]} s (256²) and {CHENG_SECONDS[512]} s (512²) per image")
+    if bf16_check:
+        res = bf16_learning_check()
+        print("\nbf16 autocast on the CPU vs float32 (zhang_eccv16 w=0.25, 64 px, 150 steps of 32):")
+        for k, v in res.items():
+            print(f"  {k}: val loss {v['val_loss']:.4f}, val AuC {v['val_auc']:.4f}, {v['seconds']:.0f} s")
     try:
         from colorlab import widgets  # noqa: F401
         if hasattr(widgets, "bench_temperature"):
