@@ -65,7 +65,7 @@ def bench_soft_encode(n: int = 16, size: int = 256) -> dict:
 def _photos(n: int, size: int) -> np.ndarray:
     from colorlab import data
     try:
-        return np.asarray(data.load("flowers", size=size, limit=n, progress=False).images)
+        return np.array(data.load("flowers", size=size, limit=n, progress=False).images)
     except (FileNotFoundError, ValueError):
         return np.random.default_rng(0).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
 

@@ -13,6 +13,7 @@ Sections: images · the ab plane (gamut, bins, histograms, priors) · training c
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 import matplotlib.pyplot as plt
@@ -212,6 +213,30 @@ def plot_bins(ab_bins, ax=None, L: float = 50.0, step: float = 10.0, facecolor=N
     return ax
 
 
+def _gamut_key(L):
+    """L as a hashable cache key: a float, or a (lo, hi) pair of floats. Raises ValueError."""
+    if np.ndim(L) == 0:
+        return float(L)
+    if np.shape(L) == (2,) and L[0] <= L[1]:
+        return (float(L[0]), float(L[1]))
+    raise ValueError(f"L must be a number or a range (lo, hi) with lo <= hi, got {L!r}")
+
+
+@lru_cache(maxsize=32)
+def _gamut_planes(L_key, step: float, lim: float):
+    """(in_gamut (n, n) bool, the L to colour each point at (n, n)); cached: figures reuse them."""
+    from colorlab.color import in_gamut
+    axis = np.arange(-lim, lim + step / 2, step)
+    b, a = np.meshgrid(axis, axis, indexing="ij")
+    Ls = (np.array([L_key]) if isinstance(L_key, float)
+          else np.arange(L_key[0], L_key[1] + 0.5, 1.0))
+    inside = np.stack([in_gamut(np.stack([np.full_like(a, l), a, b], -1)) for l in Ls])  # (nL, n, n)
+    ok = inside.any(0)
+    L_mid = np.where(ok, (inside * Ls[:, None, None]).sum(0) / np.maximum(inside.sum(0), 1), 50.0)
+    ok.flags.writeable = L_mid.flags.writeable = False
+    return ok, L_mid
+
+
 def gamut_image(L, step: float = 1.0, lim: float = AB_LIM, background: float = OUT_OF_GAMUT):
     """The ab plane at lightness L as an RGB image: ``(n, n, 3)`` float, n = 2·lim/step + 1.
 
@@ -220,21 +245,13 @@ def gamut_image(L, step: float = 1.0, lim: float = AB_LIM, background: float = O
     Row i is b = −lim + i·step (draw with ``origin="lower"``), column j is a = −lim + j·step.
     Out-of-gamut points get the gray level ``background``. Returns (image, in_gamut (n, n) bool).
     """
-    from colorlab.color import in_gamut, lab_to_rgb
+    from colorlab.color import lab_to_rgb
+    ok, L_mid = _gamut_planes(_gamut_key(L), float(step), float(lim))
     axis = np.arange(-lim, lim + step / 2, step)
     b, a = np.meshgrid(axis, axis, indexing="ij")
-    if np.ndim(L) == 0:
-        Ls = np.array([float(L)])
-    elif np.shape(L) == (2,) and L[0] <= L[1]:
-        Ls = np.arange(L[0], L[1] + 0.5, 1.0)
-    else:
-        raise ValueError(f"gamut_image: L must be a number or a range (lo, hi), got {L!r}")
-    inside = np.stack([in_gamut(np.stack([np.full_like(a, l), a, b], -1)) for l in Ls])  # (nL, n, n)
-    ok = inside.any(0)
-    L_mid = np.where(ok, (inside * Ls[:, None, None]).sum(0) / np.maximum(inside.sum(0), 1), 50.0)
     rgb = lab_to_rgb(np.stack([L_mid, a, b], -1))
     rgb[~ok] = background
-    return rgb, ok
+    return rgb, ok.copy()
 
 
 def gamut_slice(L, ax=None, step: float = 1.0, lim: float = AB_LIM,
@@ -301,18 +318,20 @@ def ab_hist2d(ab, step: float = 2.0, lim: float = AB_LIM) -> tuple[np.ndarray, n
 
 
 def ab_histogram(ab, ax=None, log: bool = True, step: float = 2.0, lim: float = AB_LIM,
-                 cmap: str = "viridis", vmin: float | None = None, colorbar: bool = True,
-                 title=None):
+                 cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None,
+                 colorbar: bool = True, title=None):
     """Draw the 2-D histogram of ab values as an image of p(a, b), log scale by default.
 
     ab: any layout :func:`ab_hist2d` accepts. Empty cells are left blank (white). With ``log``,
-    the colour scale is logarithmic (``vmin`` defaults to 1e-6 · max).
+    the colour scale is logarithmic (``vmin`` defaults to 1e-6 · max, ``vmax`` to the max; give
+    both to put several panels on one scale and draw one colour bar for them).
     Returns the Axes; ``ax.images[0]`` holds the ``(n, n)`` histogram, n = 2·lim/step.
     """
     p, edges = ab_hist2d(ab, step, lim)
     shown = np.ma.masked_equal(p.T, 0)            # rows = b for origin="lower"
-    norm = (LogNorm(vmin=vmin or p.max() * 1e-6, vmax=p.max()) if log
-            else Normalize(vmin=vmin or 0, vmax=p.max()))
+    top = p.max() if vmax is None else vmax
+    norm = (LogNorm(vmin=top * 1e-6 if vmin is None else vmin, vmax=top) if log
+            else Normalize(vmin=0 if vmin is None else vmin, vmax=top))
     ax = _new_ax(ax, figsize=(3.8, 3.2) if colorbar else (3.2, 3.2))
     im = ax.imshow(shown, origin="lower", extent=(edges[0], edges[-1]) * 2, cmap=cmap,
                    norm=norm, interpolation="nearest")

@@ -15,7 +15,8 @@ def test_environment_yml_matches_pyproject():
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     wanted = {_name(d) for d in deps}
     listed = set()
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    for line in text[text.index("dependencies:"):].splitlines():
         line = line.split("#")[0].strip()
         if line.startswith("- ") and not line.endswith(":"):
             spec = line[2:].strip()
