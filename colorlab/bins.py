@@ -235,7 +235,8 @@ def prior(name_or_data="imagenet", sigma: float = SIGMA, size: int = 64) -> np.n
     from colorlab.color import rgb_to_lab
     counts = np.zeros(Q)
     for s in range(0, len(images), 256):
-        rgb = torch.from_numpy(np.array(images[s:s + 256]))  # a writable copy.permute(0, 3, 1, 2).float() / 255
+        batch = np.array(images[s:s + 256])  # a writable copy (cached images are read-only)
+        rgb = torch.from_numpy(batch).permute(0, 3, 1, 2).float() / 255
         counts += count_bins(rgb_to_lab(rgb)[:, 1:])
     return smooth(counts / counts.sum(), sigma)
 
