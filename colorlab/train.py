@@ -319,6 +319,8 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int = 3,
                 checkpoint(epoch, step_in_epoch)
         bar.close()
         if step_in_epoch < steps_per_epoch:   # stopped by max_steps mid-epoch
+            history.stopped = f"max_steps={max_steps} reached at epoch {epoch + 1}, batch {step_in_epoch}"
+            checkpoint(epoch, step_in_epoch)  # last.pt holds the model fit returns
             break
         row = {"epoch": epoch + 1, "steps": step, "seconds": round(time.perf_counter() - t0, 2)}
         row.update({f"train_{k}": v / max(count, 1) for k, v in sums.items()})

@@ -69,9 +69,10 @@ def test_checkpoint_holds_everything_and_rebuilds(tmp_path):
 
 def test_resume_in_process_is_bit_identical(tmp_path):
     full, _ = small_run(tmp_path / "full", epochs=3)
-    small_run(tmp_path / "part", epochs=3, max_steps=7, checkpoint_every=2)  # stops mid-epoch 2
+    part, hist = small_run(tmp_path / "part", epochs=3, max_steps=7, checkpoint_every=2)
     state = torch.load(tmp_path / "part" / "last.pt", weights_only=True)
-    assert (state["epoch"], state["step"]) == (1, 6)  # the checkpoint of step 6
+    assert (state["epoch"], state["step_in_epoch"], state["step"]) == (1, 2, 7)  # mid-epoch 2
+    assert same(state["model"], weights(part)) and "max_steps" in hist.stopped
     resumed, hist = small_run(tmp_path / "part", epochs=3, resume=True)
     assert same(weights(full), weights(resumed))
     assert len(hist.epochs) == 3
