@@ -75,18 +75,20 @@ class TemperatureExplorer:
 
     The model runs ONCE, here: ``.logits`` (1, 313, h, w) float32. Each new T only recomputes
     softmax(logits / T) · centres at 1/4 resolution, upsamples ab bilinearly, adds L and
-    encodes a PNG. Attributes: ``.L`` (H, W) float, ``.logits``, ``.last_ms`` (milliseconds of
-    the last redraw), ``.T`` (the current temperature), ``.widget`` (the ipywidgets container,
-    built on first use), ``.slider``, ``.images`` (the three ``ipywidgets.Image``s: annealed mean
-    at T, mean, mode), ``.info`` (an ``ipywidgets.HTML`` with T, the colourfulness and the time).
+    encodes a PNG. Attributes: ``.L`` (H, W) float, ``.logits``, ``.T`` (the current
+    temperature), ``.last_ms`` (milliseconds of the last redraw), ``.colorfulness_now`` (of the
+    image shown), ``.widget`` (the ipywidgets container, built on first use), ``.slider``,
+    ``.images`` (the three ``ipywidgets.Image``s: annealed mean at T, mean, mode), ``.info`` (an
+    ``ipywidgets.HTML`` with T, the colourfulness and the redraw time).
     """
 
     def __init__(self, model, image, T: float = bins.T_ANNEAL, size: int | None = 256,
                  threads: int | None = 1):
         from colorlab.colorize import _as_rgb_float
-        if getattr(model, "kind", None) != "classification":
+        kind = getattr(model, "kind", None)
+        if kind != "classification":
             raise ValueError(f"the temperature explorer needs a 313-way classification model, "
-                             f"not a {type(model).__name__} (kind {getattr(model, 'kind', None)!r})")
+                             f"not a {type(model).__name__} (kind {kind!r})")
         if not T_MIN <= T <= T_MAX:
             raise ValueError(f"T must lie in [{T_MIN}, {T_MAX}], got {T}")
         rgb = _as_rgb_float(image)
@@ -108,7 +110,8 @@ class TemperatureExplorer:
         self._flat = self.logits[0].flatten(1).T.contiguous()                 # (h·w, 313)
         self.T = float(T)
         self.threads = threads
-        self.last_ms = float("nan")
+        self.last_ms = float("nan")          # ms of the last redraw (NaN until the widget draws)
+        self.colorfulness_now = float("nan")  # colourfulness of the image on screen
         self._widget = None
 
     # --- computation (no widgets) ----------------------------------------------------------------
@@ -150,7 +153,20 @@ class TemperatureExplorer:
 
     @property
     def slider(self):
+        """The ``ipywidgets.FloatLogSlider`` for T (10^-2 … 10^0)."""
         return self.widget.children[0]
+
+    @property
+    def images(self) -> list:
+        """The three ``ipywidgets.Image``s: annealed mean at T, mean (T = 1), mode."""
+        _ = self.widget
+        return self._images
+
+    @property
+    def info(self):
+        """The ``ipywidgets.HTML`` line under the images: T, colourfulness, redraw time."""
+        _ = self.widget
+        return self._info
 
     def _build(self):
         import ipywidgets as W
@@ -159,16 +175,16 @@ class TemperatureExplorer:
                                   readout_format=".3f", continuous_update=True,
                                   layout=W.Layout(width="480px"))
         side = self.L.shape[1]
-        self.images = [W.Image(format="png", width=side, height=self.L.shape[0])
-                       for _ in range(3)]
+        self._images = [W.Image(format="png", width=side, height=self.L.shape[0])
+                        for _ in range(3)]
         mean_rgb = self.render(1.0)
         self._cf_mean = float(metrics.colorfulness(mean_rgb))
-        self.images[1].value = _png(mean_rgb)
-        self.images[2].value = _png(self.render_mode())
+        self._images[1].value = _png(mean_rgb)
+        self._images[2].value = _png(self.render_mode())
         self._captions = [W.HTML(), W.HTML("<b>mean</b> (T = 1)"), W.HTML("<b>mode</b> (T → 0)")]
-        self.info = W.HTML()
-        panels = [W.VBox([c, im]) for c, im in zip(self._captions, self.images)]
-        self._widget = W.VBox([slider, W.HBox(panels), self.info])
+        self._info = W.HTML()
+        panels = [W.VBox([c, im]) for c, im in zip(self._captions, self._images)]
+        self._widget = W.VBox([slider, W.HBox(panels), self._info])
         slider.observe(self._on_slider, names="value")
         self._redraw(self.T)
 
@@ -181,23 +197,22 @@ class TemperatureExplorer:
         with _torch_threads(self.threads):
             rgb = self.render(T)
             self.T = T
-            self.images[0].value = _png(rgb)
+            self._images[0].value = _png(rgb)
             m = float(metrics.colorfulness(rgb))
         self._captions[0].value = f"<b>annealed mean</b> (T = {T:.3f})"
         self.last_ms = (time.perf_counter() - t0) * 1000
         self.colorfulness_now = m
-        self.info.value = (f"T = {T:.3f} · colourfulness {m:.1f} "
+        self._info.value = (f"T = {T:.3f} · colourfulness {m:.1f} "
                            f"(mean {self._cf_mean:.1f}) · redraw {self.last_ms:.0f} ms")
 
-    def update(self, T: float):
-        """Move the slider to T (clipped to its range); the image follows. Returns self."""
+    def update(self, T: float) -> None:
+        """Move the slider to T (clipped to its range); the image and the text follow."""
         T = float(np.clip(T, T_MIN, T_MAX))
         slider = self.slider
         if math.isclose(slider.value, T, rel_tol=1e-12):
             self._redraw(T)          # the same value fires no change event: redraw anyway
         else:
             slider.value = T
-        return self
 
     def _ipython_display_(self):
         from IPython.display import display

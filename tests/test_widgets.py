@@ -1,4 +1,4 @@
-"""The temperature explorer (colorlab.widgets) without a browser: its images, slider and speed-ups."""
+"""colorlab.widgets without a browser: the temperature explorer's images, slider and logits."""
 import io
 import math
 
@@ -86,7 +86,8 @@ def test_size_sets_the_short_side(tiny, photo):
 
 
 def test_low_temperature_gives_the_mode():
-    ex = widgets.temperature_explorer(FixedLogits(scale=1.0, gap=0.5), np.full((32, 32), 128, np.uint8))
+    gray = np.full((32, 32), 128, np.uint8)
+    ex = widgets.temperature_explorer(FixedLogits(scale=1.0, gap=0.5), gray, size=None)
     # a lead of 0.5 at T = 0.01 leaves the runner-up a weight of exp(-50): the mode, exactly
     np.testing.assert_allclose(ex.render(0.01), ex.render_mode(), atol=1e-5)
     assert np.abs(ex.render(1.0) - ex.render_mode()).max() > 0.05
