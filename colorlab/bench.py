@@ -140,6 +140,20 @@ def bf16_learning_check(name: str = "zhang_eccv16", width: float = 0.25, size: i
     return out
 
 
+def bench_temperature_widget(size: int = 256) -> list[float]:
+    """Milliseconds per slider change of the temperature explorer (logits computed once)."""
+    from colorlab import models, widgets
+    torch.manual_seed(0)
+    model = models.build("zhang_eccv16", width=0.25).eval()
+    photo = _photos(1, 128)[0]
+    ex = widgets.temperature_explorer(model, photo, size=size)
+    times = []
+    for T in np.geomspace(widgets.T_MIN, widgets.T_MAX, 20):
+        ex.update(float(T))
+        times.append(ex.last_ms)
+    return times
+
+
 MODELS = [("regression", {"width": 0.25}), ("vgg16_decoder", {"width": 0.25}),
           ("zhang_eccv16", {"width": 0.25}), ("zhang_eccv16", {"width": 1.0})]
 
@@ -170,12 +184,9 @@ def main(quick: bool = False, bf16_check: bool = False):
         print("\nbf16 autocast on the CPU vs float32 (zhang_eccv16 w=0.25, 64 px, 150 steps of 32):")
         for k, v in res.items():
             print(f"  {k}: val loss {v['val_loss']:.4f}, val AuC {v['val_auc']:.4f}, {v['seconds']:.0f} s")
-    try:
-        from colorlab import widgets  # noqa: F401
-        if hasattr(widgets, "bench_temperature"):
-            print(widgets.bench_temperature())
-    except ImportError:
-        pass
+    ms = bench_temperature_widget(64 if quick else 256)
+    print(f"\ntemperature widget, {64 if quick else 256}² photo, zhang_eccv16 w=0.25: median redraw "
+          f"{np.median(ms):.0f} ms, max {np.max(ms):.0f} ms over {len(ms)} slider values (budget 100 ms)")
 
 
 if __name__ == "__main__":
