@@ -172,9 +172,10 @@ def test_load_vgg16_weights(tmp_path):
     # the loaded weights live in the state dict: a rebuilt model takes them without the file
     again = models.build("vgg16_decoder", **m.config)
     again.load_state_dict(m.state_dict(), strict=True)
-    # also directly into a bare VGG16Features
+    # also directly into a bare VGG16Features, and through models.vgg16(weights=PATH)
     enc = load_vgg16_weights(VGG16Features(), path)
     assert torch.equal(enc.features[28].weight, sd["features.28.weight"])
+    assert torch.equal(models.vgg16(weights=path).features[0].weight, sd["features.0.weight"])
 
     # wrong shapes (a one-channel first conv): ValueError naming what was expected
     bad = dict(sd, **{"features.0.weight": torch.zeros(64, 1, 3, 3)})

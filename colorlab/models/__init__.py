@@ -25,7 +25,7 @@ from torch import nn
 
 from .common import count_parameters, crop, pad_to_multiple
 from .regression import RegressionNet
-from .vgg16 import GrayClassifier, VGG16Decoder, VGG16Features, load_vgg16_weights
+from .vgg16 import GrayClassifier, VGG16Decoder, VGG16Features, load_vgg16_weights, vgg16
 from .zhang_eccv16 import ZhangECCV16
 
 REGISTRY: dict[str, type[nn.Module]] = {
@@ -59,5 +59,5 @@ def build(name: str, **kwargs) -> nn.Module:
 
 
 __all__ = ["names", "build", "REGISTRY", "RegressionNet", "VGG16Features", "VGG16Decoder",
-           "GrayClassifier", "ZhangECCV16", "load_vgg16_weights", "pad_to_multiple", "crop",
+           "GrayClassifier", "ZhangECCV16", "load_vgg16_weights", "vgg16", "pad_to_multiple", "crop",
            "count_parameters"]

@@ -150,6 +150,15 @@ def load_vgg16_weights(module: nn.Module, path) -> nn.Module:
     return encoder
 
 
+def vgg16(weights=None, width: float = 1.0, batchnorm: bool = False) -> VGG16Features:
+    """VGG-16's 13 conv layers, with a local torchvision state dict loaded when ``weights`` is a
+    path (None: random initialisation). Never downloads."""
+    encoder = VGG16Features(width=width, batchnorm=batchnorm)
+    if weights is not None:
+        load_vgg16_weights(encoder, weights)
+    return encoder
+
+
 # Hultgren et al. Table 2: (layer number, output channels, upsample x2 after it)
 DECODER_LAYERS = ((19, 256, False), (20, 128, True), (22, 64, True),
                   (24, 32, True), (26, 16, True), (28, 2, True))
