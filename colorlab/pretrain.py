@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 
 from colorlab import models, tasks, train
 from colorlab.models.common import count_parameters
+from colorlab.models.vgg16 import read_state_dict
 
 # Adam with a cosine decay. Measured on the bundled flowers (64 px, width 0.25, batch 32, 3 epochs):
 # 55 % held-out accuracy at lr 1e-3, 29 % at lr 3e-3; a constant lr 1e-3 gave 30 % after 2 epochs.
@@ -35,14 +35,7 @@ def has_batchnorm(weights) -> bool:
     FileNotFoundError for a missing file, ValueError for something that is not a state dict.
     """
     if isinstance(weights, (str, Path)):
-        path = Path(weights)
-        if not path.is_file():
-            raise FileNotFoundError(f"VGG-16 weights file not found: {path} (colorlab never "
-                                    f"downloads weights; pass the path of a local file)")
-        try:
-            weights = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:
-            raise ValueError(f"{path}: cannot read it as a state dict ({e})") from None
+        weights = read_state_dict(weights)
     if not isinstance(weights, dict):
         raise ValueError(f"expected a state dict, got a {type(weights).__name__}")
     return any(k.startswith("features.") and k.endswith(".running_mean") for k in weights)

@@ -104,6 +104,26 @@ class VGG16Features(nn.Module):
         return self.features(x)
 
 
+def read_state_dict(path, hint: str = "") -> dict:
+    """Read a local weights file safely (tensors only, ``weights_only=True``). Never downloads.
+
+    Raises FileNotFoundError if there is no such file, ValueError if it is not a state dict
+    (``hint`` is added to the message: what the caller expected).
+    """
+    path = Path(path)
+    tail = f"; {hint}" if hint else ""
+    if not path.is_file():
+        raise FileNotFoundError(f"VGG-16 weights file not found: {path} (colorlab never "
+                                f"downloads weights; pass the path of a local file)")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # not a torch file, or a pickle that is more than tensors
+        raise ValueError(f"{path}: cannot read it as a state dict ({e}){tail}") from None
+    if not isinstance(state, dict):
+        raise ValueError(f"{path}: holds a {type(state).__name__}, not a state dict{tail}")
+    return state
+
+
 def load_vgg16_weights(module: nn.Module, path) -> nn.Module:
     """Load a local torchvision VGG-16 state dict file into ``module``'s encoder. Never downloads.
 
@@ -120,15 +140,7 @@ def load_vgg16_weights(module: nn.Module, path) -> nn.Module:
         raise TypeError(f"load_vgg16_weights needs a VGG16Features or a model with one as "
                         f".encoder, got {type(module).__name__}")
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"VGG-16 weights file not found: {path} (colorlab never "
-                                f"downloads weights; pass the path of a local file)")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # not a torch file, or a pickle that is more than tensors
-        raise ValueError(f"{path}: cannot read it as a state dict ({e}); {EXPECTED}") from None
-    if not isinstance(state, dict):
-        raise ValueError(f"{path}: holds a {type(state).__name__}, not a state dict; {EXPECTED}")
+    state = read_state_dict(path, hint=EXPECTED)
 
     got = {k: v for k, v in state.items() if k.startswith("features.")}
     want = encoder.state_dict()
