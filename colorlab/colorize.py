@@ -32,15 +32,22 @@ def _as_rgb_float(image) -> np.ndarray:
 
 
 @torch.no_grad()
-def predict_ab(model, L: torch.Tensor, T: float = bins.T_ANNEAL) -> torch.Tensor:
-    """L (N, 1, H, W) Lab → ab (N, 2, H, W) Lab units, for a regression or 313-way model."""
+def predict_ab(model, L: torch.Tensor, T: float = bins.T_ANNEAL, batch_size: int = 64) -> torch.Tensor:
+    """L (N, 1, H, W) Lab → ab (N, 2, H, W) Lab units, for a regression or 313-way model.
+
+    Runs ``batch_size`` images at a time, so a whole held-out set fits in memory.
+    """
     kind = getattr(model, "kind", None)
-    if kind == "regression":
-        return model(L).float()
-    if kind == "classification":
-        ab = bins.annealed_mean(model(L), T)
-        return F.interpolate(ab, size=L.shape[-2:], mode="bilinear", align_corners=False)
-    raise ValueError(f"a {type(model).__name__} (kind {kind!r}) does not colour images")
+    if kind not in ("regression", "classification"):
+        raise ValueError(f"a {type(model).__name__} (kind {kind!r}) does not colour images")
+    parts = []
+    for s in range(0, len(L), batch_size):
+        out = model(L[s:s + batch_size])
+        if kind == "classification":
+            out = F.interpolate(bins.annealed_mean(out, T), size=L.shape[-2:], mode="bilinear",
+                                align_corners=False)
+        parts.append(out.float())
+    return torch.cat(parts)
 
 
 @torch.no_grad()

@@ -266,3 +266,12 @@ def test_torchrun_train_command(tmp_path):
     state = torch.load(tmp_path / "out" / "last.pt", weights_only=True)
     assert state["world"] == 2 and state["name"] == "regression"
     assert r.stdout.count("weights:") == 1  # only rank 0 reports
+
+
+def test_predict_ab_in_batches_equals_all_at_once():
+    from colorlab.colorize import predict_ab
+    torch.manual_seed(0)
+    L = torch.rand(5, 1, 24, 24) * 100
+    for name in ("regression", "zhang_eccv16"):
+        model = models.build(name, width=0.125).eval()
+        torch.testing.assert_close(predict_ab(model, L, batch_size=2), predict_ab(model, L))
