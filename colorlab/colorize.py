@@ -76,3 +76,38 @@ def colorize(model, image, T: float = bins.T_ANNEAL, size: int | None = 256) -> 
         ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)
     out = np.concatenate([lab[..., :1], ab[0].permute(1, 2, 0).double().cpu().numpy()], axis=-1)
     return lab_to_rgb(out)
+
+
+@torch.no_grad()
+def against_gray(model, images, T: float = bins.T_ANNEAL, prior="imagenet",
+                 batch_size: int = 64) -> dict:
+    """Score a colorizer on held-out photos beside the all-gray guess (a = b = 0), same pixels.
+
+    images: an ``ImageSet`` or (N, H, W, 3) uint8 photos, all one size; the model sees their L
+    at that size. T: annealed-mean temperature (313-way models). prior: the prior of the
+    rebalanced AuC (``metrics.auc_rebalanced``). Returns floats ``auc``, ``auc_gray``,
+    ``auc_rebalanced``, ``auc_rebalanced_gray`` (Zhang et al. 2016, §4.1), ``colorfulness``,
+    ``colorfulness_true`` (Hasler & Süsstrunk) and ``beats_gray`` (auc > auc_gray).
+    """
+    from colorlab import metrics
+    from colorlab.color import merge_l_ab
+    photos = np.asarray(getattr(images, "images", images))
+    if photos.dtype != np.uint8 or photos.ndim != 4 or photos.shape[-1] != 3:
+        raise ValueError(f"expected (N, H, W, 3) uint8 photos of one size, got "
+                         f"{photos.dtype} {photos.shape}")
+    device = next(model.parameters()).device
+    rgb = torch.from_numpy(photos.copy()).permute(0, 3, 1, 2).float().div_(255)
+    lab = rgb_to_lab(rgb)
+    L, ab_true = lab[:, :1], lab[:, 1:]
+    was_training = model.training
+    model.eval()
+    ab = predict_ab(model, L.to(device), T, batch_size).cpu()
+    model.train(was_training)
+    gray = torch.zeros_like(ab_true)
+    scores = {"auc": metrics.auc(ab, ab_true), "auc_gray": metrics.auc(gray, ab_true),
+              "auc_rebalanced": metrics.auc_rebalanced(ab, ab_true, prior),
+              "auc_rebalanced_gray": metrics.auc_rebalanced(gray, ab_true, prior),
+              "colorfulness": metrics.colorfulness(merge_l_ab(L, ab)),
+              "colorfulness_true": metrics.colorfulness(rgb)}
+    scores["beats_gray"] = scores["auc"] > scores["auc_gray"]
+    return scores

@@ -76,9 +76,10 @@ class Task:
         """L (N, 1, H, W) Lab → predicted ab (N, 2, H, W) Lab units."""
         raise NotImplementedError
 
-    def configure_optimizers(self, model, lr: float) -> list[torch.optim.Optimizer]:
+    def configure_optimizers(self, model, lr: float, **optimizer_kw) -> list[torch.optim.Optimizer]:
+        """One Adam over the trainable weights; ``optimizer_kw`` (betas, weight_decay, …) go to it."""
         params = [p for p in model.parameters() if p.requires_grad]
-        return [torch.optim.Adam(params, lr=lr)]
+        return [torch.optim.Adam(params, lr=lr, **optimizer_kw)]
 
     def step(self, model, batch, optimizers, autocast) -> dict:
         """One update: forward, backward, optimizer step. Returns logs with a float ``loss``."""

@@ -228,14 +228,15 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int = 3,
         batch_size: int = 32, lr: float = 1e-3, seed: int = 0, out_dir=None,
         checkpoint_every: int = 0, resume: bool = False, device=None, amp: bool | None = None,
         schedule: str = "constant", max_steps: int | None = None, progress: bool = True,
-        val_batches: int | None = None) -> History:
+        val_batches: int | None = None, optimizer_kw: dict | None = None) -> History:
     """Train ``model`` on ``task`` for ``epochs`` passes over ``train_data``; return a History.
 
     train_data, val_data: an ``ImageSet`` (``data.load``) or (N, H, W, 3) uint8 photos.
     out_dir: where ``last.pt`` goes (None: no checkpoints). checkpoint_every: also save every
     that many steps (0: only at epoch ends). resume: continue from ``out_dir/last.pt`` if it
     exists. schedule: "constant" or "cosine" learning rate. max_steps: stop after that many
-    steps in all (a budget for the small profiles). Raises :class:`TrainingDiverged` when the
+    steps in all (a budget for the small profiles). optimizer_kw: passed on to the task's
+    optimizer, e.g. ``{"betas": (0.9, 0.99), "weight_decay": 1e-3}`` for Adam. Raises :class:`TrainingDiverged` when the
     loss stops being finite.
     """
     rank, world = _dist_info()
@@ -247,7 +248,7 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int = 3,
     if world > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
     autocast = autocast_for(dev, amp)
-    optimizers = task.configure_optimizers(net, lr)
+    optimizers = task.configure_optimizers(net, lr, **(optimizer_kw or {}))
     images, labels = _images_and_labels(train_data)
     steps_per_epoch = len(_epoch_order(len(images), seed, 0, rank, world)) // batch_size
     if steps_per_epoch == 0:

@@ -275,3 +275,44 @@ def test_predict_ab_in_batches_equals_all_at_once():
     for name in ("regression", "zhang_eccv16"):
         model = models.build(name, width=0.125).eval()
         torch.testing.assert_close(predict_ab(model, L, batch_size=2), predict_ab(model, L))
+
+
+class FixedColours(torch.nn.Module):
+    """A stand-in 'colorizer' that answers with given ab (N, 2, H, W), whatever L it sees."""
+    kind = "regression"
+
+    def __init__(self, ab):
+        super().__init__()
+        self.ab, self.unused = ab, torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, L):
+        return self.ab[:len(L)]
+
+
+def test_against_gray_scores_the_truth_the_gray_guess_and_a_model():
+    from colorlab import metrics
+    from colorlab.colorize import against_gray, predict_ab
+    photos = toy_photos(n=6, size=16)
+    lab = tasks.to_lab(torch.from_numpy(photos))
+    truth = against_gray(FixedColours(lab[:, 1:]), photos)
+    assert truth["auc"] == pytest.approx(1.0) and truth["auc_rebalanced"] == pytest.approx(1.0)
+    assert truth["auc_gray"] < 0.99 and truth["beats_gray"]
+    assert truth["colorfulness"] == pytest.approx(truth["colorfulness_true"], abs=0.5)
+    gray = against_gray(FixedColours(torch.zeros_like(lab[:, 1:])), photos)
+    assert gray["auc"] == gray["auc_gray"] == truth["auc_gray"] and not gray["beats_gray"]
+    assert gray["colorfulness"] < 0.5
+    torch.manual_seed(0)
+    model = models.build("zhang_eccv16", width=0.125)
+    scores = against_gray(model, photos, T=0.5)
+    expected = metrics.auc(predict_ab(model.eval(), lab[:, :1], T=0.5), lab[:, 1:])
+    assert scores["auc"] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="uint8"):
+        against_gray(model, photos.astype(np.float32))
+
+
+def test_optimizer_kw_reaches_the_optimizer(tmp_path):
+    _, plain = small_run(epochs=1)
+    model, decayed = small_run(tmp_path, epochs=1, optimizer_kw={"betas": (0.9, 0.99), "weight_decay": 0.5})
+    group = torch.load(tmp_path / "last.pt", weights_only=True)["optimizers"][0]["param_groups"][0]
+    assert group["weight_decay"] == 0.5 and tuple(group["betas"]) == (0.9, 0.99)
+    assert decayed.steps != plain.steps
