@@ -91,13 +91,13 @@ def against_gray(model, images, T: float = bins.T_ANNEAL, prior="imagenet",
     """
     from colorlab import metrics
     from colorlab.color import merge_l_ab
+    from colorlab.tasks import to_lab
     photos = np.asarray(getattr(images, "images", images))
     if photos.dtype != np.uint8 or photos.ndim != 4 or photos.shape[-1] != 3:
         raise ValueError(f"expected (N, H, W, 3) uint8 photos of one size, got "
                          f"{photos.dtype} {photos.shape}")
     device = next(model.parameters()).device
-    rgb = torch.from_numpy(photos.copy()).permute(0, 3, 1, 2).float().div_(255)
-    lab = rgb_to_lab(rgb)
+    lab = to_lab(torch.from_numpy(photos.copy()))                         # (N, 3, H, W)
     L, ab_true = lab[:, :1], lab[:, 1:]
     was_training = model.training
     model.eval()
@@ -108,6 +108,6 @@ def against_gray(model, images, T: float = bins.T_ANNEAL, prior="imagenet",
               "auc_rebalanced": metrics.auc_rebalanced(ab, ab_true, prior),
               "auc_rebalanced_gray": metrics.auc_rebalanced(gray, ab_true, prior),
               "colorfulness": metrics.colorfulness(merge_l_ab(L, ab)),
-              "colorfulness_true": metrics.colorfulness(rgb)}
+              "colorfulness_true": metrics.colorfulness(photos)}
     scores["beats_gray"] = scores["auc"] > scores["auc_gray"]
     return scores

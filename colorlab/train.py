@@ -236,8 +236,8 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int = 3,
     that many steps (0: only at epoch ends). resume: continue from ``out_dir/last.pt`` if it
     exists. schedule: "constant" or "cosine" learning rate. max_steps: stop after that many
     steps in all (a budget for the small profiles). optimizer_kw: passed on to the task's
-    optimizer, e.g. ``{"betas": (0.9, 0.99), "weight_decay": 1e-3}`` for Adam. Raises :class:`TrainingDiverged` when the
-    loss stops being finite.
+    optimizer, e.g. ``{"betas": (0.9, 0.99), "weight_decay": 1e-3}`` for Adam.
+    Raises :class:`TrainingDiverged` when the loss stops being finite.
     """
     rank, world = _dist_info()
     dev = pick_device(device)
