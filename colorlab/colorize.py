@@ -44,10 +44,19 @@ def predict_ab(model, L: torch.Tensor, T: float = bins.T_ANNEAL, batch_size: int
     for s in range(0, len(L), batch_size):
         out = model(L[s:s + batch_size])
         if kind == "classification":
-            out = F.interpolate(bins.annealed_mean(out, T), size=L.shape[-2:], mode="bilinear",
-                                align_corners=False)
+            out = logits_to_ab(out, L.shape[-2:], T)
         parts.append(out.float())
     return torch.cat(parts)
+
+
+def logits_to_ab(logits: torch.Tensor, size, T: float = bins.T_ANNEAL) -> torch.Tensor:
+    """313-way logits (N, 313, h, w) → annealed-mean ab (N, 2, H, W), Lab units.
+
+    The annealed mean (``bins.annealed_mean``) is taken at the network's resolution, then
+    upsampled bilinearly to ``size`` = (H, W), the size of the L it is painted on.
+    """
+    return F.interpolate(bins.annealed_mean(logits, T), size=tuple(size), mode="bilinear",
+                         align_corners=False)
 
 
 @torch.no_grad()
@@ -87,7 +96,8 @@ def against_gray(model, images, T: float = bins.T_ANNEAL, prior="imagenet",
     at that size. T: annealed-mean temperature (313-way models). prior: the prior of the
     rebalanced AuC (``metrics.auc_rebalanced``). Returns floats ``auc``, ``auc_gray``,
     ``auc_rebalanced``, ``auc_rebalanced_gray`` (Zhang et al. 2016, §4.1), ``colorfulness``,
-    ``colorfulness_true`` (Hasler & Süsstrunk) and ``beats_gray`` (auc > auc_gray).
+    ``colorfulness_true`` (Hasler & Süsstrunk), ``beats_gray`` (auc > auc_gray), and ``ab``: the
+    prediction itself, (N, 2, H, W) Lab units on the CPU, for pictures and further metrics.
     """
     from colorlab import metrics
     from colorlab.color import merge_l_ab
@@ -110,4 +120,5 @@ def against_gray(model, images, T: float = bins.T_ANNEAL, prior="imagenet",
               "colorfulness": metrics.colorfulness(merge_l_ab(L, ab)),
               "colorfulness_true": metrics.colorfulness(photos)}
     scores["beats_gray"] = scores["auc"] > scores["auc_gray"]
+    scores["ab"] = ab
     return scores

@@ -150,10 +150,8 @@ class Classification(Task):
 
     def predict_ab(self, model, L, T: float | None = None):
         """Annealed mean at the network's resolution, upsampled bilinearly to L's size."""
-        logits = model(L)
-        ab = bins.annealed_mean(logits, self.T if T is None else T)
-        return torch.nn.functional.interpolate(ab, size=L.shape[-2:], mode="bilinear",
-                                               align_corners=False)
+        from colorlab.colorize import logits_to_ab
+        return logits_to_ab(model(L), L.shape[-2:], self.T if T is None else T)
 
     def state(self):
         return {**super().state(), "prior": self.prior_name, "lam": self.lam,
