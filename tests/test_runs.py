@@ -154,3 +154,28 @@ def test_workbook_smoke_run(tmp_path):
         for key in ("zhang/colorfulness/T0.38", "zhang/auc/plain", "vgg16/baseline/val_loss"):
             assert isinstance(results[key], float)
     assert f"| {notebooks[0]} | ok |" in summary
+
+
+def test_record_keeps_a_kernel_table_and_shows_no_text(capsys):
+    runs._RESULTS.clear()
+    assert runs.record("t/a", 1.5) == 1.5
+    runs.record("t/b", 2)
+    runs.record("u/c", "x")
+    assert runs.results("t/") == {"t/a": 1.5, "t/b": 2}
+    tab = runs.table("t/")
+    assert tab.rows == [["t/a", "1.5"], ["t/b", "2"]]
+    assert "| t/a | 1.5 |" in tab._repr_markdown_()
+    assert "t/a = 1.5" not in capsys.readouterr().out   # recording prints no key = value line
+
+
+def test_check_flags_expectations_that_do_not_hold():
+    values = {"auc/model": 0.81, "auc/gray": 0.80, "cf": 40.0}
+    exp = [runs.Expect("auc/model", "model beats gray", above="auc/gray"),
+           runs.Expect("cf", "colourfulness", near=43.0, tol=5.0),
+           runs.Expect("cf", "colourfulness, tight", near=43.0, tol=1.0),
+           runs.Expect("missing", "never recorded", near=1.0, tol=0.1),
+           runs.Expect("auc/gray", "gray below model", below="auc/model")]
+    tab = runs.check(exp, profile="smoke", values=values)
+    assert [r[-1] for r in tab.rows] == ["yes", "yes", "**NO**", "not recorded", "yes"]
+    assert "1 of 5" in tab.note and "smoke" in tab.note
+    assert "All 1" in runs.check(exp[:1], profile="cpu", values=values).note
