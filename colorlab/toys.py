@@ -127,7 +127,7 @@ def two_colour_shapes(n: int, size: int = 32, rng=0, colours=COLOURS, L: float =
     return images, is_red
 
 
-def nearest_colour(ab, colours=COLOURS) -> tuple[np.ndarray, np.ndarray]:
+def nearest_color(ab, colours=COLOURS) -> tuple[np.ndarray, np.ndarray]:
     """For ab points ``(..., 2)``: the distance to the nearest of ``colours`` and its index.
 
     Returns (distance (...,) in Lab units, index (...,) int: 0 = the first colour ("red")).

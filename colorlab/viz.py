@@ -164,7 +164,7 @@ def _ab_points(ab) -> np.ndarray:
     return x.reshape(-1, 2)
 
 
-def ab_colours(ab_points, L: float = 50.0) -> np.ndarray:
+def ab_colors(ab_points, L: float = 50.0) -> np.ndarray:
     """The sRGB colour of each ab point at lightness L: ``(P, 2)`` → ``(P, 3)`` in [0, 1].
 
     Points outside the sRGB gamut at this L are clipped, as :func:`colorlab.color.lab_to_rgb` does.
@@ -183,7 +183,7 @@ def ab_scatter(ax, ab_points, values=None, L: float = 50.0, s: float = 12.0, cma
     """
     pts = _ab_points(ab_points)
     if values is None:
-        colours = ab_colours(pts, L)
+        colours = ab_colors(pts, L)
         coll = ax.scatter(pts[:, 0], pts[:, 1], c=colours, s=s, **kw)
     else:
         values = np.asarray(values).reshape(-1)
@@ -206,7 +206,7 @@ def plot_bins(ab_bins, ax=None, L: float = 50.0, step: float = 10.0, facecolor=N
     pts = _ab_points(ab_bins)
     ax = _new_ax(ax)
     cells = [Rectangle((a - step / 2, b - step / 2), step, step) for a, b in pts]
-    fill = ab_colours(pts, L) if facecolor is None else facecolor
+    fill = ab_colors(pts, L) if facecolor is None else facecolor
     coll = PatchCollection(cells, facecolor=fill, edgecolor=edgecolor, linewidth=linewidth, **kw)
     ax.add_collection(coll)
     _ab_axes(ax, lim=AB_LIM + step / 2, title=title)

@@ -79,8 +79,8 @@ def test_rgb8_refuses_colours_far_outside_the_gamut():
         toys.rgb8(50, -60, -80)
 
 
-def test_nearest_colour():
-    d, i = toys.nearest_colour(np.array([toys.RED_AB, toys.BLUE_AB, toys.MEAN_AB]))
+def test_nearest_color():
+    d, i = toys.nearest_color(np.array([toys.RED_AB, toys.BLUE_AB, toys.MEAN_AB]))
     assert d[:2] == pytest.approx([0, 0]) and list(i[:2]) == [0, 1]
     half = np.linalg.norm(np.subtract(*toys.COLOURS)) / 2
     assert d[2] == pytest.approx(half)

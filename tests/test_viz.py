@@ -72,9 +72,9 @@ def test_show_channels():
 
 # --- the ab plane -------------------------------------------------------------------------------
 
-def test_ab_colours_match_lab_to_rgb():
+def test_ab_colors_match_lab_to_rgb():
     pts = np.array([[0.0, 0.0], [60.0, 40.0]])
-    got = viz.ab_colours(pts, L=50)
+    got = viz.ab_colors(pts, L=50)
     want = color.lab_to_rgb(np.array([[50.0, 0, 0], [50.0, 60, 40]]))
     np.testing.assert_allclose(got, want)
     assert np.allclose(got[0], got[0][0], atol=1e-4)   # a = b = 0 is a gray
@@ -85,7 +85,7 @@ def test_ab_scatter_own_colours_and_values():
     pts = bins.ab_bins()[:20]
     coll = viz.ab_scatter(ax, pts, L=60)
     assert len(coll.get_offsets()) == 20
-    np.testing.assert_allclose(coll.get_facecolors()[:, :3], viz.ab_colours(pts, 60), atol=1e-6)
+    np.testing.assert_allclose(coll.get_facecolors()[:, :3], viz.ab_colors(pts, 60), atol=1e-6)
     coll = viz.ab_scatter(ax, pts, values=np.arange(20))
     assert len(coll.get_offsets()) == 20
     with pytest.raises(ValueError):
