@@ -3,7 +3,7 @@
 Daly & Zhao (§3.1, fig. 1) point out that gray-scale conversion is not injective: a red car and
 a blue car of the same lightness give the same gray photo, so no function of the gray image can
 tell them apart, and a network trained with mean squared error learns to paint the *average*
-colour. :func:`two_colour_shapes` builds that situation with nothing else in the picture: one
+colour. :func:`two_color_shapes` builds that situation with nothing else in the picture: one
 shape (a disc or a square, random position and size) on a plain gray background, painted red in
 half of the images and blue in the other half, both at the same lightness L. The gray input a
 network sees is then the same for both colours (up to 8-bit rounding: 0.002 L units, see
@@ -28,7 +28,7 @@ from colorlab.color import lab_to_rgb, rgb_to_lab
 L_SHAPE = 50.0                 # lightness of the shape, whichever its colour
 RED_AB = (60.0, 40.0)          # a red: sRGB ≈ (217, 61, 55) at L = 50; a bin centre of bins.ab_bins()
 BLUE_AB = (10.0, -50.0)        # a blue: sRGB ≈ (62, 118, 204) at L = 50; also a bin centre
-COLOURS = (RED_AB, BLUE_AB)    # (red, blue), in that order everywhere below
+COLORS = (RED_AB, BLUE_AB)    # (red, blue), in that order everywhere below
 MEAN_AB = tuple((r + b) / 2 for r, b in zip(RED_AB, BLUE_AB))   # (35, -5): what MSE predicts
 BACKGROUND_L = 80.0            # the background: neutral gray (a = b = 0) at this lightness
 RADIUS = (0.15, 0.3)           # shape "radius" (disc radius, half the square's side), × image side
@@ -64,14 +64,14 @@ def gray8(L: float) -> np.ndarray:
     return np.full(3, levels[np.argmin(np.abs(Ls - L))], dtype=np.uint8)
 
 
-def palette(colours=COLOURS, L: float = L_SHAPE) -> np.ndarray:
-    """The 8-bit sRGB of each ab colour at lightness L: ``(len(colours), 3)`` uint8."""
-    return np.stack([rgb8(L, a, b) for a, b in colours])
+def palette(colors=COLORS, L: float = L_SHAPE) -> np.ndarray:
+    """The 8-bit sRGB of each ab colour at lightness L: ``(len(colors), 3)`` uint8."""
+    return np.stack([rgb8(L, a, b) for a, b in colors])
 
 
-def palette_lab(colours=COLOURS, L: float = L_SHAPE) -> np.ndarray:
-    """The Lab values the images really contain (after 8-bit rounding): ``(len(colours), 3)``."""
-    return rgb_to_lab(palette(colours, L) / 255.0)
+def palette_lab(colors=COLORS, L: float = L_SHAPE) -> np.ndarray:
+    """The Lab values the images really contain (after 8-bit rounding): ``(len(colors), 3)``."""
+    return rgb_to_lab(palette(colors, L) / 255.0)
 
 
 def shape_mask(size: int, centre, radius: float, kind: str = "disc") -> np.ndarray:
@@ -89,13 +89,13 @@ def shape_mask(size: int, centre, radius: float, kind: str = "disc") -> np.ndarr
     raise ValueError(f"unknown shape kind {kind!r}; use one of {KINDS}")
 
 
-def two_colour_shapes(n: int, size: int = 32, rng=0, colours=COLOURS, L: float = L_SHAPE,
+def two_color_shapes(n: int, size: int = 32, rng=0, colors=COLORS, L: float = L_SHAPE,
                       background_L: float = BACKGROUND_L, radius=RADIUS, kinds=KINDS,
                       return_masks: bool = False):
     """``n`` toy photos: one shape on a gray background, red in half of them, blue in the rest.
 
     n: number of images; size: their side in px (≥ 8). rng: a seed or ``np.random.Generator``
-    (the same seed gives the same images). colours: two ab pairs (first = "red"); L: their
+    (the same seed gives the same images). colors: two ab pairs (first = "red"); L: their
     common lightness; background_L: the lightness of the neutral gray background; radius:
     (min, max) shape radius as a fraction of ``size``; kinds: the shapes to draw from.
     Each shape lies wholly inside the image, at least one pixel from the border. Exactly
@@ -106,10 +106,10 @@ def two_colour_shapes(n: int, size: int = 32, rng=0, colours=COLOURS, L: float =
     """
     if size < 8:
         raise ValueError(f"size must be at least 8 px, got {size}")
-    if len(colours) != 2:
-        raise ValueError(f"expected two colours (red, blue), got {len(colours)}")
+    if len(colors) != 2:
+        raise ValueError(f"expected two colours (red, blue), got {len(colors)}")
     rng = np.random.default_rng(rng)
-    rgb = palette(colours, L)                                    # (2, 3) uint8
+    rgb = palette(colors, L)                                    # (2, 3) uint8
     bg = gray8(background_L)
     is_red = rng.permutation(np.arange(n) < (n + 1) // 2)
     images = np.broadcast_to(bg, (n, size, size, 3)).copy()
@@ -127,12 +127,12 @@ def two_colour_shapes(n: int, size: int = 32, rng=0, colours=COLOURS, L: float =
     return images, is_red
 
 
-def nearest_color(ab, colours=COLOURS) -> tuple[np.ndarray, np.ndarray]:
-    """For ab points ``(..., 2)``: the distance to the nearest of ``colours`` and its index.
+def nearest_color(ab, colors=COLORS) -> tuple[np.ndarray, np.ndarray]:
+    """For ab points ``(..., 2)``: the distance to the nearest of ``colors`` and its index.
 
     Returns (distance (...,) in Lab units, index (...,) int: 0 = the first colour ("red")).
     """
     ab = np.asarray(ab, dtype=np.float64)
-    c = np.asarray(colours, dtype=np.float64)                    # (K, 2)
+    c = np.asarray(colors, dtype=np.float64)                    # (K, 2)
     d = np.linalg.norm(ab[..., None, :] - c, axis=-1)            # (..., K)
     return d.min(-1), d.argmin(-1)

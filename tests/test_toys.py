@@ -6,27 +6,27 @@ from colorlab import bins, color, toys
 
 
 def test_both_colours_are_in_gamut_at_the_same_lightness():
-    for a, b in toys.COLOURS:
+    for a, b in toys.COLORS:
         assert color.in_gamut(np.array([toys.L_SHAPE, a, b]))
     lab = toys.palette_lab()                        # what the 8-bit images really hold
     assert abs(lab[0, 0] - lab[1, 0]) < 0.01        # equal L, far below one L unit
     assert np.abs(lab[:, 0] - toys.L_SHAPE).max() < 0.01
-    assert np.abs(lab[:, 1:] - np.array(toys.COLOURS)).max() < 1.0   # close to the nominal ab
+    assert np.abs(lab[:, 1:] - np.array(toys.COLORS)).max() < 1.0   # close to the nominal ab
 
 
 def test_constants():
-    assert toys.MEAN_AB == pytest.approx(np.mean(toys.COLOURS, axis=0))
+    assert toys.MEAN_AB == pytest.approx(np.mean(toys.COLORS, axis=0))
     centres = {tuple(c) for c in bins.ab_bins()}
-    assert all(tuple(c) in centres for c in toys.COLOURS)   # the mode can land exactly on them
-    assert np.linalg.norm(np.subtract(*toys.COLOURS)) > 80  # far apart: the mean is neither
+    assert all(tuple(c) in centres for c in toys.COLORS)   # the mode can land exactly on them
+    assert np.linalg.norm(np.subtract(*toys.COLORS)) > 80  # far apart: the mean is neither
     g = toys.gray8(toys.BACKGROUND_L)
     assert g[0] == g[1] == g[2]
     assert abs(color.rgb_to_lab(g / 255.0)[0] - toys.BACKGROUND_L) < 0.5
 
 
 def test_red_and_blue_versions_have_the_same_gray_image():
-    red_first, is_red, masks = toys.two_colour_shapes(20, 32, rng=3, return_masks=True)
-    swapped, is_red2 = toys.two_colour_shapes(20, 32, rng=3, colours=toys.COLOURS[::-1])
+    red_first, is_red, masks = toys.two_color_shapes(20, 32, rng=3, return_masks=True)
+    swapped, is_red2 = toys.two_color_shapes(20, 32, rng=3, colors=toys.COLORS[::-1])
     assert (is_red == is_red2).all()
     lab1, lab2 = color.rgb_to_lab(red_first), color.rgb_to_lab(swapped)
     assert np.abs(lab1[..., 0] - lab2[..., 0]).max() < 0.01      # the network's input: identical
@@ -35,7 +35,7 @@ def test_red_and_blue_versions_have_the_same_gray_image():
 
 
 def test_colours_split_half_and_half_and_match_the_pixels():
-    images, is_red, masks = toys.two_colour_shapes(101, 24, rng=0, return_masks=True)
+    images, is_red, masks = toys.two_color_shapes(101, 24, rng=0, return_masks=True)
     assert is_red.dtype == bool and is_red.shape == (101,)
     assert is_red.sum() == 51                                    # ⌈n/2⌉ red
     rgb = toys.palette()
@@ -47,7 +47,7 @@ def test_colours_split_half_and_half_and_match_the_pixels():
 
 
 def test_shapes_lie_inside_the_image():
-    images, _, masks = toys.two_colour_shapes(200, 32, rng=1, return_masks=True)
+    images, _, masks = toys.two_color_shapes(200, 32, rng=1, return_masks=True)
     assert images.shape == (200, 32, 32, 3) and images.dtype == np.uint8
     border = masks[:, [0, -1], :].any((1, 2)) | masks[:, :, [0, -1]].any((1, 2))
     assert not border.any()
@@ -58,9 +58,9 @@ def test_shapes_lie_inside_the_image():
 
 
 def test_determinism_by_seed():
-    a = toys.two_colour_shapes(16, 32, rng=7)
-    b = toys.two_colour_shapes(16, 32, rng=np.random.default_rng(7))
-    c = toys.two_colour_shapes(16, 32, rng=8)
+    a = toys.two_color_shapes(16, 32, rng=7)
+    b = toys.two_color_shapes(16, 32, rng=np.random.default_rng(7))
+    c = toys.two_color_shapes(16, 32, rng=8)
     assert (a[0] == b[0]).all() and (a[1] == b[1]).all()
     assert not (a[0] == c[0]).all()
 
@@ -82,5 +82,5 @@ def test_rgb8_refuses_colours_far_outside_the_gamut():
 def test_nearest_color():
     d, i = toys.nearest_color(np.array([toys.RED_AB, toys.BLUE_AB, toys.MEAN_AB]))
     assert d[:2] == pytest.approx([0, 0]) and list(i[:2]) == [0, 1]
-    half = np.linalg.norm(np.subtract(*toys.COLOURS)) / 2
+    half = np.linalg.norm(np.subtract(*toys.COLORS)) / 2
     assert d[2] == pytest.approx(half)
