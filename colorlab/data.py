@@ -12,6 +12,7 @@ every machine, in every run, and whether or not you loaded only a subset.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -206,8 +207,9 @@ def load(name_or_path, size=64, limit=None, cache=True, progress=True) -> ImageS
     if not files:
         raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found under {path}: "
                                 f"{_HINT}")
-    stats = [(path / rel).stat() for rel in files]
-    listing = [[rel, st.st_size, st.st_mtime_ns] for rel, st in zip(files, stats)]
+    stats = [_stat(path / rel) for rel in files]
+    listing = [[rel, st.st_size, st.st_mtime_ns] if isinstance(st, os.stat_result) else [rel, st]
+               for rel, st in zip(files, stats)]
     key = dict(version=CACHE_VERSION, size=size, limit=limit, files=listing)
     stem = f"images-{size}-{limit or 'all'}"
     if cache:
@@ -215,7 +217,7 @@ def load(name_or_path, size=64, limit=None, cache=True, progress=True) -> ImageS
         if found is not None:
             return found
 
-    kept, images, skipped = _decode_all(path, listing, size, limit, progress)
+    kept, images, skipped = _decode_all(path, files, stats, size, limit, progress)
     if not kept:
         raise ValueError(f"none of the {len(skipped)} image files under {path} could be read "
                          f"(first: {skipped[0][0]}: {skipped[0][1]})")
@@ -264,33 +266,56 @@ def _list_images(root: Path) -> list[str]:
     return sorted(found)
 
 
-def _decode_all(root, listing, size, limit, progress):
+def _stat(path: Path) -> os.stat_result | str:
+    """``os.stat(path)``, following symlinks, or the reason it fails (a broken link, a loop)."""
+    try:
+        return path.stat()
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "symbolic link loop (the link points back at itself)"
+        if path.is_symlink() and e.errno == errno.ENOENT:
+            return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
+        return f"{type(e).__name__}: {e.strerror}"
+
+
+def _decode_all(root, files, stats, size, limit, progress):
     """Decode and crop files; returns (kept relpaths sorted, (K, size, size, 3) uint8, skipped).
 
+    ``stats[i]`` is the ``os.stat`` of ``files[i]``, or the reason (str) it has none.
     With a ``limit``, files are tried in the order of a hash of their relative paths (salted with
     "limit", so a subset is not, say, all validation images) until ``limit`` of them could be read.
     """
-    order = listing if limit is None else sorted(listing, key=lambda f: _unit_hash("limit " + f[0]))
-    want = len(listing) if limit is None else min(limit, len(listing))
+    order = range(len(files))
+    if limit is not None:
+        order = sorted(order, key=lambda i: _unit_hash("limit " + files[i]))
+    want = len(files) if limit is None else min(limit, len(files))
     kept, images, skipped = [], [], []
     with tqdm(total=want, desc=f"decoding {root.name} ({size} px)", disable=not progress) as bar:
-        for rel, nbytes, _ in order:
+        for i in order:
             if len(kept) == want:
                 break
-            if nbytes == 0:
-                skipped.append((str(root / rel), "empty file (0 bytes)"))
+            img = _decode_one(root / files[i], stats[i], size)
+            if isinstance(img, str):          # a broken file must not stop the load: list it
+                skipped.append((str(root / files[i]), img))
                 continue
-            try:
-                img = decode(root / rel, min_size=2 * size)
-            except Exception as e:   # a broken file must not stop the load: list it instead
-                skipped.append((str(root / rel), _reason(e)))
-                continue
-            kept.append(rel)
-            images.append(resize_crop(img, size))
+            kept.append(files[i])
+            images.append(img)
             bar.update()
     order = np.argsort(kept, kind="stable") if kept else np.zeros(0, int)
     stack = np.stack(images)[order] if images else np.zeros((0, size, size, 3), np.uint8)
     return [kept[i] for i in order], stack, skipped
+
+
+def _decode_one(path: Path, st: os.stat_result | str, size: int) -> np.ndarray | str:
+    """One listed file -> (size, size, 3) uint8, or the reason (str) it cannot be used."""
+    if isinstance(st, str):
+        return st
+    if st.st_size == 0:
+        return "empty file (0 bytes)"
+    try:
+        return resize_crop(decode(path, min_size=2 * size), size)
+    except Exception as e:   # PIL raises many kinds (OSError, SyntaxError, struct.error, ...)
+        return _reason(e)
 
 
 def _labels(files, kept):
