@@ -182,8 +182,25 @@ class ImageSet:
 
 
 def _unit_hash(text: str) -> float:
-    """A number in [0, 1) fixed by ``text`` (md5: the same everywhere, unlike ``hash()``)."""
-    return int.from_bytes(hashlib.md5(text.encode("utf-8")).digest()[:8], "big") / 2.0 ** 64
+    """A number in [0, 1) fixed by ``text`` (md5: the same everywhere, unlike ``hash()``).
+
+    The md5 is of the name's bytes on disk (``_name_bytes``), so a name that is not UTF-8 works.
+    """
+    return int.from_bytes(hashlib.md5(_name_bytes(text)).digest()[:8], "big") / 2.0 ** 64
+
+
+def _name_bytes(text: str) -> bytes:
+    """A file name's bytes as the disk holds them: UTF-8, with the bytes that are not UTF-8
+    (which Python keeps as stand-in characters: b"caf\\xe9" is read as "caf\\udce9") put back."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:           # a lone surrogate of another kind (Windows names)
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _printable(text: str) -> str:
+    """``text`` that can be printed: the bytes of a name that are not UTF-8 spelled "\\xe9"."""
+    return _name_bytes(text).decode("utf-8", "backslashreplace")
 
 
 def load(name_or_path, size=64, limit=None, cache=True, progress=True) -> ImageSet:
@@ -220,7 +237,7 @@ def load(name_or_path, size=64, limit=None, cache=True, progress=True) -> ImageS
     kept, images, skipped = _decode_all(path, files, stats, size, limit, progress)
     if not kept:
         raise ValueError(f"none of the {len(skipped)} image files under {path} could be read "
-                         f"(first: {skipped[0][0]}: {skipped[0][1]})")
+                         f"(first: {_printable(skipped[0][0])}: {skipped[0][1]})")
     classes, labels = _labels(files, kept)
     manifest = dict(key, root=str(path), kept=kept, classes=classes,
                     labels=None if labels is None else labels.tolist(),
@@ -290,13 +307,13 @@ def _decode_all(root, files, stats, size, limit, progress):
         order = sorted(order, key=lambda i: _unit_hash("limit " + files[i]))
     want = len(files) if limit is None else min(limit, len(files))
     kept, images, skipped = [], [], []
-    with tqdm(total=want, desc=f"decoding {root.name} ({size} px)", disable=not progress) as bar:
+    with tqdm(total=want, desc=f"decoding {_printable(root.name)} ({size} px)", disable=not progress) as bar:
         for i in order:
             if len(kept) == want:
                 break
             img = _decode_one(root / files[i], stats[i], size)
             if isinstance(img, str):          # a broken file must not stop the load: list it
-                skipped.append((str(root / files[i]), img))
+                skipped.append((str(root / files[i]), _printable(img)))
                 continue
             kept.append(files[i])
             images.append(img)
