@@ -16,7 +16,7 @@ import errno
 import hashlib
 import json
 import os
-import tempfile
+import uuid
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -403,12 +403,17 @@ def _write_cache(root: Path, stem: str, images: np.ndarray, manifest: dict) -> n
 
 def _atomic_write(path: Path, write) -> None:
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``:
-    a reader (another notebook, another process) never sees a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    a reader (another notebook, another process) never sees a half-written file.
+
+    The file is created like any other (mode 0666 less the umask, e.g. 0644), so students can
+    read the cache of a folder their instructor prepared.
+    """
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
