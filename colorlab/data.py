@@ -3,8 +3,10 @@
 ``load("flowers", size=64)`` turns a folder of photos (any nesting, JPEG/PNG/WebP/TIFF/BMP, any
 size) into one array ``images: (N, 64, 64, 3) uint8``. Every photo is decoded to RGB, its shorter
 side resized to ``size`` and the centre cropped to a square. Decoding JPEGs is slow, so the array
-is written once to ``<folder>/.colorlab-cache/`` (a ``.npy`` file beside a JSON manifest) and
-later loads map it from disk in milliseconds. Unreadable files are skipped and listed, never fatal.
+is written once to ``<folder>/.colorlab-cache/`` (a ``.npy`` file beside a JSON manifest that
+holds the sha256 of every file) and later loads map it from disk in milliseconds, as long as no
+file's content changed (see ``_content_hashes``: unchanged files are not even read again).
+Unreadable files (broken, empty, not images, broken symlinks) are skipped and listed, never fatal.
 
 The labels are the first-level sub-folders (``flowers/daisy/x.jpg`` -> class ``daisy``), and the
 train/validation split is decided by a hash of each file's relative path, so it is the same on
@@ -16,6 +18,7 @@ import errno
 import hashlib
 import json
 import os
+import time
 import uuid
 import warnings
 from dataclasses import dataclass, field, replace
@@ -30,6 +33,9 @@ BUNDLED = ("flowers", "kodak24", "cats", "historical")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 CACHE_DIRNAME = ".colorlab-cache"
 CACHE_VERSION = 1   # bump when the cached pixels would change (decoding, resizing)
+HASH_INDEX = "hashes.json"   # in the cache folder: the content hash of every file, see below
+SETTLE_NS = 2_000_000_000    # a file's hash is remembered once it is 2 s old
+STAT_SEES_EVERY_WRITE = os.name != "nt"   # Windows' st_ctime is the creation time
 _HINT = ("point data.load at a folder of photos, or use one of " + ", ".join(BUNDLED))
 
 
@@ -209,7 +215,8 @@ def load(name_or_path, size=64, limit=None, cache=True, progress=True) -> ImageS
     Every image -> (size, size, 3) uint8 (``decode`` then ``resize_crop``). ``limit`` keeps at
     most that many images, picked by a hash of their relative paths, so a subset is the same
     every time and spreads over all classes. With ``cache``, the result is stored in the folder's
-    ``.colorlab-cache/`` and reused while no file is added, removed or changed.
+    ``.colorlab-cache/`` (else in $COLORLAB_CACHE or ~/.cache/colorlab) and reused while no file
+    is added, removed or changed in content (a file's sha256, not its date, decides).
     Returns an ImageSet; see ``ImageSet`` for the fields.
     """
     if limit is not None and limit < 1:
@@ -225,11 +232,11 @@ def load(name_or_path, size=64, limit=None, cache=True, progress=True) -> ImageS
         raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found under {path}: "
                                 f"{_HINT}")
     stats = [_stat(path / rel) for rel in files]
-    listing = [[rel, st.st_size, st.st_mtime_ns] if isinstance(st, os.stat_result) else [rel, st]
-               for rel, st in zip(files, stats)]
-    key = dict(version=CACHE_VERSION, size=size, limit=limit, files=listing)
-    stem = f"images-{size}-{limit or 'all'}"
+    stem, key = f"images-{size}-{limit or 'all'}", {}
     if cache:
+        hashes = _content_hashes(path, files, stats)
+        key = dict(version=CACHE_VERSION, size=size, limit=limit,
+                   files=[[rel, h] for rel, h in zip(files, hashes)])
         found = _read_cache(path, stem, key)
         if found is not None:
             return found
@@ -355,7 +362,7 @@ def _cache_dirs(root: Path) -> list[Path]:
 
 
 def _read_cache(root: Path, stem: str, key: dict) -> ImageSet | None:
-    """The cached ImageSet if a manifest matches ``key`` (same files, sizes, mtimes), else None."""
+    """The cached ImageSet if a manifest matches ``key`` (same files, same hashes), else None."""
     for folder in _cache_dirs(root):
         try:
             manifest = json.loads((folder / f"{stem}.json").read_text())
@@ -373,6 +380,78 @@ def _read_cache(root: Path, stem: str, key: dict) -> ImageSet | None:
                         None if labels is None else np.array(labels, dtype=np.int64),
                         manifest["classes"], str(root), root.name)
     return None
+
+
+def _content_hashes(root: Path, files: list[str], stats: list) -> list[str | None]:
+    """The sha256 of each file's bytes (None for a file with no stat), without reading the
+    files that did not change since the last load.
+
+    ``hashes.json`` in the cache folder remembers each file's hash with its stat signature
+    (size, mtime, ctime, inode) at the time. The hash is reused while the signature is the same;
+    any write changes the ctime, which, unlike the mtime, cannot be set back (``os.utime``).
+    Files changed less than SETTLE_NS before this load are not remembered: a second write in the
+    same tick of the file system's clock would leave the signature as it was. On Windows
+    st_ctime is the creation time, so every file is hashed on every load there.
+    """
+    known = _read_hash_index(root) if STAT_SEES_EVERY_WRITE else {}
+    now = time.time_ns()
+    hashes, remember = [], {}
+    for rel, st in zip(files, stats):
+        if isinstance(st, str):
+            hashes.append(None)
+            continue
+        sig = _signature(st)
+        old = known.get(rel)
+        digest = old[-1] if old and old[:-1] == sig else _file_hash(root / rel)
+        hashes.append(digest)
+        if digest is not None and now - st.st_ctime_ns > SETTLE_NS:
+            remember[rel] = sig + [digest]
+    if STAT_SEES_EVERY_WRITE and remember != known:
+        _write_hash_index(root, remember)
+    return hashes
+
+
+def _signature(st: os.stat_result) -> list[int]:
+    """What stat tells of a file's bytes: [size, mtime, ctime (ns), inode]."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _file_hash(path: Path) -> str | None:
+    """sha256 of the file's bytes (hex), or None if it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _read_hash_index(root: Path) -> dict:
+    """{relpath: [size, mtime, ctime, inode, sha256]} from every cache folder of ``root``."""
+    known = {}
+    for folder in reversed(_cache_dirs(root)):          # the best folder's entries win
+        try:
+            index = json.loads((folder / HASH_INDEX).read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(index, dict) and index.get("version") == 1:
+            known.update(index.get("files", {}))
+    return known
+
+
+def _write_hash_index(root: Path, files: dict) -> None:
+    """Save the hash index in the first cache folder that can be written. If none can, the
+    files are only hashed again next time, so this never warns."""
+    text = json.dumps(dict(version=1, files=files)).encode("utf-8")
+    for folder in _cache_dirs(root):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _atomic_write(folder / HASH_INDEX, lambda f: f.write(text))
+            return
+        except OSError:
+            continue
 
 
 _warned = False
