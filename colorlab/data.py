@@ -25,8 +25,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image, ImageOps
 from tqdm.auto import tqdm
+
+from colorlab.color import rgb_to_lab
 
 DATA_DIR = Path(os.environ.get("COLORLAB_DATA") or Path(__file__).parents[1] / "data").resolve()
 BUNDLED = ("flowers", "kodak24", "cats", "historical")
@@ -139,7 +142,7 @@ class ImageSet:
     """Images of one folder, all the same size, with their paths and class labels.
 
     images:  (N, size, size, 3) uint8, read-only (often a memmap of the cache; ``np.array`` it
-             to get a copy you can change)
+             to get a copy you can change; ``lab()`` gives them as a Lab torch tensor)
     paths:   N file paths (absolute)
     skipped: (path, reason) of every file that could not be read
     labels:  (N,) int64 index into ``classes`` (first-level sub-folder), or None
@@ -179,6 +182,20 @@ class ImageSet:
             raise ValueError(f"val_fraction must be in [0, 1], got {val_fraction}")
         is_val = np.array([_unit_hash(r) < val_fraction for r in self.relpaths], dtype=bool)
         return self.subset(~is_val), self.subset(is_val)
+
+    def lab(self, batch_size: int = 256) -> torch.Tensor:
+        """The photos in CIE Lab: (N, 3, size, size) float32 on the CPU, L in [0, 100] and a, b
+        in Lab units (``color.rgb_to_lab`` of the RGB scaled to [0, 1]).
+
+        Converted ``batch_size`` photos at a time, so besides the result only one batch is in
+        memory; ``images`` (often a read-only memmap) is not changed.
+        """
+        n, h, w, _ = self.images.shape
+        out = torch.empty((n, 3, h, w), dtype=torch.float32)
+        for start in range(0, n, batch_size):
+            batch = torch.from_numpy(np.array(self.images[start:start + batch_size]))  # a copy
+            out[start:start + len(batch)] = rgb_to_lab(batch.permute(0, 3, 1, 2).float() / 255)
+        return out
 
     def __repr__(self) -> str:
         n, size = len(self), self.images.shape[1]
