@@ -313,7 +313,7 @@ def _stat(path: Path) -> os.stat_result | str:
         return path.stat()
     except OSError as e:
         if e.errno == errno.ELOOP:
-            return "symbolic link loop (the link points back at itself)"
+            return "symbolic link loop (following the link leads back to it)"
         if path.is_symlink() and e.errno == errno.ENOENT:
             return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
         return f"{type(e).__name__}: {e.strerror}"
@@ -331,7 +331,8 @@ def _decode_all(root, files, stats, size, limit, progress):
         order = sorted(order, key=lambda i: _unit_hash("limit " + files[i]))
     want = len(files) if limit is None else min(limit, len(files))
     kept, images, skipped = [], [], []
-    with tqdm(total=want, desc=f"decoding {_printable(root.name)} ({size} px)", disable=not progress) as bar:
+    desc = f"decoding {_printable(root.name)} ({size} px)"
+    with tqdm(total=want, desc=desc, disable=not progress) as bar:
         for i in order:
             if len(kept) == want:
                 break
@@ -399,7 +400,8 @@ def _read_cache(root: Path, stem: str, key: dict) -> ImageSet | None:
     return None
 
 
-def _content_hashes(root: Path, files: list[str], stats: list) -> list[str | None]:
+def _content_hashes(root: Path, files: list[str], stats: list[os.stat_result | str]
+                    ) -> list[str | None]:
     """The sha256 of each file's bytes (None for a file with no stat), without reading the
     files that did not change since the last load.
 
@@ -419,7 +421,8 @@ def _content_hashes(root: Path, files: list[str], stats: list) -> list[str | Non
             continue
         sig = _signature(st)
         old = known.get(rel)
-        digest = old[-1] if old and old[:-1] == sig else _file_hash(root / rel)
+        same = isinstance(old, list) and old[:-1] == sig
+        digest = old[-1] if same else _file_hash(root / rel)
         hashes.append(digest)
         if digest is not None and now - st.st_ctime_ns > SETTLE_NS:
             remember[rel] = sig + [digest]

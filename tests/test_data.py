@@ -267,8 +267,8 @@ def test_cache_is_reused_and_invalidated(tmp_path, monkeypatch):
     assert again.paths == first.paths and np.array_equal(again.images, first.images)
     assert again.labels.tolist() == first.labels.tolist() and again.classes == ["c"]
 
-    changed = root / "c" / "0.bmp"                         # new content, same byte count,
-    before = changed.stat()                                # so only the new mtime tells
+    changed = root / "c" / "0.bmp"                         # new content, same byte count:
+    before = changed.stat()                                # the content hash tells
     save(changed, solid((9, 9, 9)))
     os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns + 5_000_000_000))
     assert changed.stat().st_size == before.st_size

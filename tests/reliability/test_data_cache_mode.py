@@ -1,4 +1,4 @@
-"""Cache files are ordinary files: readable by others as the umask allows (a shared class folder)."""
+"""Cache files are ordinary files, readable by others as the umask allows (a class folder)."""
 import os
 import stat
 

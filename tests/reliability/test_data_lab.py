@@ -23,7 +23,8 @@ def photos(tmp_path):
     """Seven 16 px photos of random pixels plus white, black and pure red, through the cache."""
     rng = np.random.default_rng(3)
     for i in range(4):
-        Image.fromarray(rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)).save(tmp_path / f"r{i}.png")
+        pixels = rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(tmp_path / f"r{i}.png")
     for name, rgb in [("white", (255, 255, 255)), ("black", (0, 0, 0)), ("red", (255, 0, 0))]:
         Image.new("RGB", (16, 16), rgb).save(tmp_path / f"{name}.png")
     data.load(tmp_path, size=16, progress=False)
