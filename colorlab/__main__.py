@@ -14,14 +14,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from colorlab import bench, cli_train, data, runs
+from colorlab.runs import parse_value
+
 
 def _params(pairs) -> dict:
-    from colorlab.runs import parse_value
     return {name: parse_value(value) for name, value in (pairs or [])}
 
 
 def cmd_workbook(args):
-    from colorlab import runs
     run_dir = runs.workbook(args.profile, args.out, args.notebooks or None)
     print((run_dir / "summary.md").read_text())
     print(f"[colorlab] run folder: {run_dir}")
@@ -31,7 +32,6 @@ def cmd_workbook(args):
 
 
 def cmd_run(args):
-    from colorlab import runs
     params = _params(args.p)
     if args.profile:
         params["profile"] = args.profile
@@ -44,7 +44,6 @@ def cmd_run(args):
 
 
 def cmd_sweep(args):
-    from colorlab import runs
     grid = {}
     for name, values in args.p or []:
         grid[name] = [runs.parse_value(v) for v in values.split(",")]
@@ -55,23 +54,20 @@ def cmd_sweep(args):
 
 
 def cmd_prepare(args):
-    from colorlab import data
     s = data.load(args.folder, size=args.size)
     print(f"[colorlab] {s!r}")
     for path, reason in s.skipped:
-        print(f"  skipped {path}: {reason}")
+        print(f"  skipped {data._printable(path)}: {reason}")
     return 0
 
 
 def cmd_clean(args):
-    from colorlab import runs
     for path in args.notebooks:
         print(f"[colorlab] {path}: {'cleaned' if runs.clean(path) else 'already clean'}")
     return 0
 
 
 def cmd_bench(args):
-    from colorlab import bench
     bench.main(quick=args.quick, bf16_check=args.bf16_check)
     return 0
 
@@ -116,26 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also train fp32 vs bf16 on the CPU and compare validation loss/AuC")
     b.set_defaults(func=cmd_bench)
 
-    _add_training_commands(sub)
+    cli_train.add_commands(sub)     # train and colorize
     return p
-
-
-def _add_training_commands(sub):
-    """``train``, ``colorize`` and ``assignments`` live in their own modules (when present)."""
-    try:
-        from colorlab import cli_train
-    except ImportError:
-        return
-    cli_train.add_commands(sub)
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
-    except (FileNotFoundError, ValueError, KeyError) as exc:
-        # ParameterError is a ValueError: unknown parameter names/types, bad profiles, bad files
+    except (ValueError, KeyError, FloatingPointError, OSError) as exc:
+        # ParameterError and CheckpointError are ValueErrors (unknown parameters, bad profiles,
+        # unsafe files); TrainingDiverged is a FloatingPointError; OSError: missing or unwritable
+        # files, a full disk. One line each, never a traceback.
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        if isinstance(exc, OSError) and exc.strerror:
+            msg = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
         print(f"colorlab {args.command}: error: {msg}", file=sys.stderr)
         return 2
 

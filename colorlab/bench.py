@@ -17,6 +17,10 @@ import time
 import numpy as np
 import torch
 
+from colorlab import bins, data, models, tasks, train, widgets
+from colorlab.color import rgb_to_lab
+from colorlab.inference import colorize
+
 # Beniwal et al. (review), Table/§ on Deep Colorization (Cheng et al.): seconds per image.
 CHENG_SECONDS = {256: 6.78, 512: 17.41}
 
@@ -35,7 +39,6 @@ def median_time(fn, repeats: int = 3, warmup: int = 1) -> float:
 
 def bench_lab(n: int = 16, size: int = 256) -> dict:
     from skimage.color import rgb2lab
-    from colorlab.color import rgb_to_lab
     rng = np.random.default_rng(0)
     rgb = rng.random((n, size, size, 3), dtype=np.float32)
     t = torch.from_numpy(rgb).permute(0, 3, 1, 2).contiguous()
@@ -46,7 +49,6 @@ def bench_lab(n: int = 16, size: int = 256) -> dict:
 
 def bench_soft_encode(n: int = 16, size: int = 256) -> dict:
     from sklearn.neighbors import NearestNeighbors
-    from colorlab import bins
     g = torch.Generator().manual_seed(0)
     ab = torch.rand(n, 2, size, size, generator=g) * 200 - 100
     flat = ab.permute(0, 2, 3, 1).reshape(-1, 2).numpy().astype(np.float64)
@@ -63,7 +65,6 @@ def bench_soft_encode(n: int = 16, size: int = 256) -> dict:
 
 
 def _photos(n: int, size: int) -> np.ndarray:
-    from colorlab import data
     try:
         return np.array(data.load("flowers", size=size, limit=n, progress=False).images)
     except (FileNotFoundError, ValueError):
@@ -73,14 +74,14 @@ def _photos(n: int, size: int) -> np.ndarray:
 def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 16, steps: int = 4,
                    bf16: bool = False) -> dict:
     """Images/s of training steps and the share of a step outside forward + backward."""
-    from colorlab import models, tasks, train
     torch.manual_seed(0)
     model = models.build(name, **kwargs).train()
-    task = tasks.for_model(model, size)
-    opts = task.configure_optimizers(model, 1e-3)
+    task = tasks.for_model(model, size=size, profile="cpu")
+    task.prepare(_photos(batch, size))     # e.g. count the prior the loss rebalances with
     auto = train.autocast_for(torch.device("cpu"), bf16)
     photos = torch.from_numpy(_photos(batch, size))
     labels = torch.zeros(batch, dtype=torch.long)
+    opts = task.configure_optimizers(model, 1e-3)
     gen = torch.Generator().manual_seed(0)
     parts = {"batch": 0.0, "fwd_bwd": 0.0, "opt": 0.0}
 
@@ -109,12 +110,10 @@ def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 16, ste
 
 def bench_colorize(name: str, kwargs: dict, size: int = 512) -> float:
     """Milliseconds to colorize one size × size photo at full resolution."""
-    from colorlab import models
-    from colorlab.colorize import colorize
     torch.manual_seed(0)
     model = models.build(name, **kwargs).eval()
     img = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
-    return 1000 * median_time(lambda: colorize(model, img, size=None), repeats=2)
+    return 1000 * median_time(lambda: colorize(model, img, size=size), repeats=2)
 
 
 def bf16_learning_check(name: str = "zhang_eccv16", width: float = 0.25, size: int = 64,
@@ -123,14 +122,13 @@ def bf16_learning_check(name: str = "zhang_eccv16", width: float = 0.25, size: i
 
     Returns {precision: {"val_loss", "val_auc", "seconds"}} on held-out flowers.
     """
-    from colorlab import data, models, tasks, train
     photos = data.load("flowers", size=size, progress=False)
     tr, va = photos.split(0.1)
     out = {}
     for label, amp in (("fp32", False), ("bf16", True)):
         torch.manual_seed(0)
         model = models.build(name, width=width)
-        task = tasks.for_model(model, size)
+        task = tasks.for_model(model, size=size, profile="cpu")
         t0 = time.perf_counter()
         train.fit(model, task, tr, None, epochs=100, batch_size=batch, lr=1e-3, seed=0,
                   amp=amp, max_steps=steps, progress=False, device="cpu")
@@ -142,13 +140,12 @@ def bf16_learning_check(name: str = "zhang_eccv16", width: float = 0.25, size: i
 
 def bench_temperature_widget(size: int = 256) -> list[float]:
     """Milliseconds per slider change of the temperature explorer (logits computed once)."""
-    from colorlab import models, widgets
     torch.manual_seed(0)
     model = models.build("zhang_eccv16", width=0.25).eval()
     photo = _photos(1, 128)[0]
     ex = widgets.temperature_explorer(model, photo, size=size)
     times = []
-    for T in np.geomspace(widgets.T_MIN, widgets.T_MAX, 20):
+    for T in np.geomspace(widgets.temperature.T_MIN, widgets.temperature.T_MAX, 20):
         ex.update(float(T))
         times.append(ex.last_ms)
     return times

@@ -20,6 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from colorlab import data
+from colorlab.color import in_gamut, rgb_to_lab
+
 # --- constants (Zhang et al. 2016, §3.1 and their released code) --------------------------------
 GRID_STEP = 10.0          # ab grid spacing, Lab units
 GRID = np.arange(-110, 111, 10)  # the 23 grid values on each axis: 23 × 23 = 529 centres
@@ -68,7 +71,6 @@ def gamut_bins(L_values=None, step: float = 1.0) -> np.ndarray:
     ``L_values`` (default 0, 1, …, 100). Returns ``(M, 2)`` float, ordered like :func:`ab_bins`.
     This is the plain gamut test; notebook 01 compares it with the published 313.
     """
-    from colorlab.color import in_gamut
     L_values = np.arange(0, 100 + step, step) if L_values is None else np.asarray(L_values)
     centres = grid_centres()
     lab = np.concatenate([np.broadcast_to(L_values[:, None, None], (len(L_values), len(centres), 1)),
@@ -229,10 +231,8 @@ def prior(name_or_data="imagenet", sigma: float = SIGMA, size: int = 64) -> np.n
         return np.full(Q, 1.0 / Q)
     images = name_or_data
     if isinstance(images, (str, Path)):
-        from colorlab import data
         images = data.load(images, size=size)
     images = getattr(images, "images", images)
-    from colorlab.color import rgb_to_lab
     counts = np.zeros(Q)
     for s in range(0, len(images), 256):
         batch = np.array(images[s:s + 256])  # a writable copy (cached images are read-only)

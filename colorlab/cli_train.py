@@ -3,99 +3,192 @@
   train --model NAME --data NAME_OR_PATH [--profile P] [--size S] [--epochs E] [--limit N]
         [--width W] [--batch-size B] [--lr LR] [--seed S] [--checkpoint-every K]
         [--out DIR] [--resume]
-  colorize IMG… --model CKPT [--T 0.38] [--size 256] [--out DIR]
+  colorize IMG… --model CKPT [--T T] [--size S] [--out DIR]
 
-``train`` is also the entry point for ``torchrun --nproc_per_node=N -m colorlab train …``
-(distributed data parallel; only rank 0 writes). Flags override the profile's values; the newest
-weights end in ``DIR/last.pt``.
+``train`` trains with the model's task and its tuned recipe (learning rate, optimizer settings,
+schedule, epochs per profile), exactly as the notebooks and ``train.fit`` with defaults do; a flag
+given here overrides one value. It is also the entry point for ``torchrun --nproc_per_node=N -m
+colorlab train …`` (distributed data parallel; only rank 0 writes). The weights end in
+``DIR/last.pt``; an earlier run's ``last.pt`` there is kept beside, never overwritten.
+
+Every number is checked once, here, against its allowed range (``NUMBERS``).
 """
 from __future__ import annotations
 
+import argparse
+import math
 from pathlib import Path
 
-# Adam learning rates from the papers: Zhang et al. 3e-5 (ImageNet, full width); small CPU
-# models train in few steps, so the command line defaults to 1e-3 unless --lr is given.
-DEFAULT_LR = 1e-3
+import torch
+from PIL import Image
+
+from colorlab import data, models, profiles, tasks, train
+from colorlab.data import load_image
+from colorlab.inference import colorize
+
+# name: (type, lowest, highest, what the value means) — the ranges every command-line number must lie in
+NUMBERS = {
+    "size": (int, 16, 4096, "training crop / network input, px"),
+    "epochs": (int, 1, 100_000, "passes over the training photos"),
+    "limit": (int, 1, 10_000_000, "at most this many photos"),
+    "width": (float, 0.01, 4.0, "channel multiplier (1 = as published)"),
+    "batch_size": (int, 1, 4096, "photos per step"),
+    "lr": (float, 1e-8, 1.0, "Adam learning rate"),
+    "seed": (int, 0, 2 ** 31 - 1, "random seed"),
+    "checkpoint_every": (int, 0, 10_000_000, "steps between checkpoints (0: epoch ends only)"),
+    "T": (float, 0.01, 1.0, "annealed-mean temperature"),
+    "colorize_size": (int, 16, 1024, "short side the network sees, px"),
+}
+
+
+def number(name: str):
+    """An argparse ``type`` that accepts a finite number within ``NUMBERS[name]``'s range."""
+    kind, lo, hi, what = NUMBERS[name]
+
+    def parse(text: str):
+        try:
+            value = kind(text) if kind is float else int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} "
+                                             f"from {lo} to {hi} ({what}), got {text!r}") from None
+        if not (math.isfinite(value) and lo <= value <= hi):
+            raise argparse.ArgumentTypeError(f"must lie from {lo} to {hi} ({what}), got {text}")
+        return value
+    return parse
+
+
+class _ShowDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows every default; a default of None is explained in the help text itself."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def add_commands(sub):
-    t = sub.add_parser("train", help="train a model on a data set (also under torchrun)")
+    fmt = _ShowDefaults
+    t = sub.add_parser("train", help="train a model on a data set (also under torchrun)",
+                       formatter_class=fmt,
+                       description="Train with the model's task and its recipe; flags override it.")
     t.add_argument("--model", required=True, help="a name from models.names()")
     t.add_argument("--data", required=True, help="a bundled set (flowers, kodak24, cats) or a folder")
     t.add_argument("--profile", default="auto", help="smoke | cpu | gpu | auto")
-    t.add_argument("--size", type=int)
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--limit", type=int)
-    t.add_argument("--width", type=float)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float, default=DEFAULT_LR)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--checkpoint-every", type=int, default=0, help="also save every K steps")
-    t.add_argument("--out", default="runs/train", help="folder for last.pt (default runs/train)")
+    t.add_argument("--size", type=number("size"), help="training crop, px (default: the profile's)")
+    t.add_argument("--epochs", type=number("epochs"),
+                   help="default: the task's recipe for the profile (zhang_eccv16 in cpu: 10)")
+    t.add_argument("--limit", type=number("limit"), help="at most this many photos (default: the profile's)")
+    t.add_argument("--width", type=number("width"), help="channel multiplier (default: the profile's)")
+    t.add_argument("--batch-size", type=number("batch_size"), help="default: the profile's")
+    t.add_argument("--lr", type=number("lr"), help="Adam learning rate (default: the task's recipe)")
+    t.add_argument("--seed", type=number("seed"), default=0, help="random seed")
+    t.add_argument("--checkpoint-every", type=number("checkpoint_every"), default=0,
+                   help="also save every K steps")
+    t.add_argument("--out", default="runs/train", help="folder for last.pt")
     t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     t.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best present)")
-    t.add_argument("--quiet", action="store_true", help="no progress bars")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 
-    c = sub.add_parser("colorize", help="colour your own photos with a trained checkpoint")
+    c = sub.add_parser("colorize", help="colour your own photos with a trained checkpoint",
+                       formatter_class=fmt)
     c.add_argument("images", nargs="+", help="image files (any size; colour is reduced to L)")
-    c.add_argument("--model", required=True, help="a checkpoint written by train (last.pt)")
-    c.add_argument("--T", type=float, default=0.38, help="annealed-mean temperature")
-    c.add_argument("--size", type=int, default=256, help="short side the model sees (0: full)")
+    c.add_argument("--model", required=True, help="a checkpoint written by train (DIR/last.pt or DIR)")
+    c.add_argument("--T", type=number("T"), default=None,
+                   help="annealed-mean temperature (default: the task's, 0.38)")
+    c.add_argument("--size", type=number("colorize_size"), default=None,
+                   help="short side the network sees, px (default: the size it was trained at)")
     c.add_argument("--out", default="colorized", help="output folder for the PNGs")
     c.set_defaults(func=cmd_colorize)
 
 
+def check_device(device: str | None) -> None:
+    """Refuse a device this machine does not have, in one line."""
+    if device is None:
+        return
+    kind = device.split(":")[0]
+    present = {"cpu": True, "cuda": torch.cuda.is_available(),
+               "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()}
+    if kind not in present:
+        raise ValueError(f"--device {device!r} is not a device; use cpu, cuda or mps")
+    if not present[kind]:
+        raise ValueError(f"--device {device}: this machine has no {kind.upper()} device; "
+                         f"leave --device out to use the best one present")
+
+
+def writable_folder(path) -> Path:
+    """``path`` as a folder we can write into (made if missing); a clear error otherwise."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--out {path} is a file, not a folder: give a folder name")
+    path.mkdir(parents=True, exist_ok=True)
+    probe = path / ".colorlab-write-test"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"--out {path}: cannot write there ({exc.strerror}); choose another folder") from None
+    return path
+
+
 def cmd_train(args):
-    import torch
-    from colorlab import data, models, profiles, tasks, train
+    check_device(args.device)
     rank, world = train.init_distributed()
-    cfg = profiles.get(args.profile, size=args.size, epochs=args.epochs, limit=args.limit,
-                       width=args.width, batch_size=args.batch_size)
+    cfg = profiles.get(args.profile, size=args.size, limit=args.limit, width=args.width,
+                       batch_size=args.batch_size)
     if args.model not in models.names():
         raise ValueError(f"unknown model {args.model!r}; valid: {', '.join(models.names())}")
+    out = writable_folder(args.out) if rank == 0 else Path(args.out)
     images = data.load(args.data, size=cfg.size, limit=cfg.limit, progress=rank == 0 and not args.quiet)
     train_set, val_set = images.split(0.1)
-    kwargs = {"width": cfg.width}
-    if args.model == "gray_classifier":
-        kwargs["n_classes"] = max(1, len(images.classes))
+    task = tasks.for_model(models.REGISTRY[args.model], size=cfg.size, profile=cfg.name)
+    task.batch_size = cfg.batch_size
     torch.manual_seed(args.seed)  # the same initial weights on every rank
-    model = models.build(args.model, **kwargs)
-    task = tasks.for_model(model, size=cfg.size)
+    model = models.build(args.model, width=cfg.width, **task.model_kwargs(images))
     device = args.device or (f"cuda:{rank % max(1, torch.cuda.device_count())}"
                              if torch.cuda.is_available() else None)
-    history = train.fit(model, task, train_set, val_set, epochs=cfg.epochs,
-                        batch_size=cfg.batch_size, lr=args.lr, seed=args.seed, out_dir=args.out,
-                        checkpoint_every=args.checkpoint_every, resume=args.resume,
-                        device=device, progress=not args.quiet)
+    history = train.fit(model, task, train_set, val_set, epochs=args.epochs, lr=args.lr,
+                        seed=args.seed, out_dir=out, checkpoint_every=args.checkpoint_every,
+                        resume=args.resume, device=device, progress=not args.quiet)
     if rank == 0:
         print(f"[colorlab] {args.model} on {images!r}: {history.last}")
-        print(f"[colorlab] weights: {Path(args.out) / 'last.pt'}")
+        print(f"[colorlab] weights: {out / 'last.pt'}")
     if world > 1:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return 0
 
 
+def output_path(out: Path, image_path, taken: set) -> Path:
+    """``out/<stem>_color.png``, or ``<stem>_color-2.png`` … if that name is already used."""
+    stem = Path(image_path).stem
+    target, k = out / f"{stem}_color.png", 1
+    while target in taken or target.exists():
+        k += 1
+        target = out / f"{stem}_color-{k}.png"
+    taken.add(target)
+    return target
+
+
 def cmd_colorize(args):
-    from colorlab import train
-    from colorlab.colorize import colorize
-    from colorlab.data import load_image
-    model = train.load_model(args.model)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    from PIL import Image
     import numpy as np
-    failed = 0
+    ckpt = Path(args.model)
+    if ckpt.is_dir():
+        if not (ckpt / "last.pt").is_file():
+            raise ValueError(f"--model {ckpt} is a folder without last.pt; give the checkpoint file "
+                             "that train wrote (DIR/last.pt)")
+        ckpt = ckpt / "last.pt"
+    model = train.load_model(ckpt)
+    out = writable_folder(args.out)
+    failed, taken = 0, set()
     for path in args.images:
         try:
-            image = load_image(path)
+            rgb = colorize(model, load_image(path), T=args.T, size=args.size)
         except (OSError, ValueError) as exc:
             print(f"colorlab colorize: skipped {path}: {exc}")
             failed += 1
             continue
-        rgb = colorize(model, image, T=args.T, size=args.size or None)
-        target = out / (Path(path).stem + "_color.png")
-        Image.fromarray((rgb * 255).round().astype(np.uint8)).save(target)
+        target = output_path(out, path, taken)
+        Image.fromarray(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)).save(target)
         print(f"[colorlab] {path} -> {target}")
     return 1 if failed else 0

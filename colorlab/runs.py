@@ -24,6 +24,8 @@ from pathlib import Path
 
 import nbformat
 
+from colorlab.profiles import NAMES, resolve_name
+
 MIME = "application/vnd.colorlab.result+json"
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -249,7 +251,6 @@ def check_parameters(notebook, params: dict) -> dict:
     Returns the parameters (ints given for floats are kept). Raises :class:`ParameterError`
     whose message lists the notebook's valid parameters.
     """
-    from colorlab.profiles import NAMES
     declared = parameters(notebook)
     listing = ", ".join(f"{p.name} ({'|'.join(t.__name__ for t in p.types)})"
                         for p in declared.values())
@@ -341,7 +342,6 @@ def workbook(profile: str = "auto", out=None, notebooks=None, progress: bool = T
     The profile is resolved once (``auto`` → ``cpu`` or ``gpu``) and passed to each notebook with
     ``out_dir`` = the run folder, where notebooks save checkpoints that later ones load.
     """
-    from colorlab.profiles import resolve_name
     resolved = resolve_name(profile)
     run_dir = Path(out) if out else new_run_dir(resolved)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -1,19 +1,21 @@
 """One training loop for every model in the workbook.
 
-``fit(model, task, train_data, val_data, epochs=…)`` trains ``model`` on a task (``tasks.py``)
-and returns a :class:`History` of per-epoch losses and metrics. Around the few lines that
-matter (batch → loss → backward → step) it handles what a real run needs:
+``fit(model, task, train_data, val_data)`` trains ``model`` on a task (``tasks.py``) with the
+task's recipe and returns a :class:`History` of per-epoch losses and metrics. Its body is the loop
+notebook 03 writes by hand (batch → ``task.step``: forward, loss, backward, optimizer step →
+schedulers → log → checkpoint); around it, small helpers handle what a real run needs:
 
 - the device: CUDA, then Apple MPS, then CPU (``device=`` overrides); on CUDA bf16 autocast and
   ``channels_last``;
 - batches built on the device from uint8 photos (``tasks.py``), random crops and flips;
-- ``tqdm`` progress bars;
+- one ``tqdm`` progress bar with the running loss (the notebook bar in Jupyter);
 - checkpoints written atomically (temporary file, then rename) at the end of every epoch and
   every ``checkpoint_every`` steps: model, optimizers, scheduler, RNG state and the position in
   the data. ``resume=True`` continues from ``out_dir/last.pt``; on a CPU the resumed run ends with
   the same weights, bit for bit, as one that was never interrupted;
 - a non-finite loss stops training, names the step, and keeps the last good checkpoint;
-- distributed data parallel when launched by ``torchrun`` (only rank 0 writes).
+- distributed data parallel when launched by ``torchrun`` (only rank 0 writes); a task with two
+  networks (a GAN) has each wrapped on its own and keeps its own optimizers and schedules.
 
 Reproducibility: every random choice (data order, crops, flips, dropout) is drawn from
 generators seeded by ``(seed, epoch, step)``, so a run is a function of its seed.
@@ -30,6 +32,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
+
+from colorlab import models
 
 CHECKPOINT_FORMAT = 1
 
@@ -75,6 +80,7 @@ class History:
     epochs: list = field(default_factory=list)   # {"epoch", "train_loss", "val_loss", "val_auc", …}
     steps: list = field(default_factory=list)    # training loss per step
     stopped: str = ""                            # why training stopped early, if it did
+    seconds: float = 0.0                         # wall-clock seconds of this call to fit
 
     def __getitem__(self, key) -> list:
         """``history["val_loss"]`` → that value for every epoch."""
@@ -83,6 +89,15 @@ class History:
     @property
     def last(self) -> dict:
         return self.epochs[-1] if self.epochs else {}
+
+    def smoothed(self, k: int = 10) -> np.ndarray:
+        """The moving mean of the step losses over ``k`` steps (fewer at the start)."""
+        v = np.asarray(self.steps, dtype=float)
+        if len(v) == 0:
+            return np.array([float("nan")])
+        c = np.cumsum(np.insert(v, 0, 0.0))
+        lo = np.maximum(np.arange(1, len(v) + 1) - k, 0)
+        return (c[1:] - c[lo]) / (np.arange(1, len(v) + 1) - lo)
 
     def as_dict(self) -> dict:
         return {"epochs": self.epochs, "steps": self.steps, "stopped": self.stopped}
@@ -111,7 +126,6 @@ class History:
 
 def model_name(model: nn.Module) -> str:
     """The registry name of a model (``models.build(name, **model.config)`` rebuilds it)."""
-    from colorlab import models
     model = getattr(model, "module", model)
     for name, cls in models.REGISTRY.items():
         if type(model) is cls:
@@ -152,8 +166,11 @@ def load_checkpoint(path, map_location="cpu") -> dict:
 
 
 def load_model(path, device="cpu") -> nn.Module:
-    """Rebuild the model stored in a checkpoint (its name, constructor arguments and weights)."""
-    from colorlab import models
+    """Rebuild the model stored in a checkpoint (its name, constructor arguments and weights).
+
+    The task it was trained with comes back too (``model.task_state``; ``tasks.of(model)``), so
+    colouring with it uses the same size, prior and temperature.
+    """
     state = load_checkpoint(path)
     name, kwargs = state.get("name"), state.get("kwargs", {})
     if name not in models.REGISTRY:
@@ -220,94 +237,125 @@ def _fetch(images, labels, idx: torch.Tensor, device):
     return batch.to(device, non_blocking=True), (None if lab is None else lab.to(device))
 
 
-def _finite(logs: dict) -> bool:
-    return math.isfinite(float(logs["loss"]))
+def _check_finite(logs: dict, history: "History", where: str, ckpt, lr) -> None:
+    """Raise TrainingDiverged if any loss in ``logs`` (keys starting with "loss") is NaN or inf."""
+    bad = {k: float(v) for k, v in logs.items() if k.startswith("loss") and not math.isfinite(float(v))}
+    if bad:
+        keep = f"the last good checkpoint is {ckpt}" if ckpt and ckpt.exists() else "no checkpoint was written"
+        history.stopped = f"{', '.join(f'{k} became {v}' for k, v in bad.items())} at {where}"
+        raise TrainingDiverged(f"{history.stopped}; {keep}. Try a lower learning rate "
+                               f"(lr={lr}) or check the data.")
 
 
-def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int = 3,
-        batch_size: int = 32, lr: float = 1e-3, seed: int = 0, out_dir=None,
-        checkpoint_every: int = 0, resume: bool = False, device=None, amp: bool | None = None,
-        schedule: str = "constant", max_steps: int | None = None, progress: bool = True,
-        val_batches: int | None = None, optimizer_kw: dict | None = None) -> History:
+def _wrap_fn(world: int, dev: torch.device):
+    """DistributedDataParallel around a network when torchrun started us, else nothing."""
+    if world == 1:
+        return lambda net: net
+    ids = [dev.index] if dev.type == "cuda" else None
+    return lambda net: nn.parallel.DistributedDataParallel(net, device_ids=ids)
+
+
+def _keep_previous(ckpt: Path | None, resume: bool, rank: int) -> None:
+    """A fresh run never overwrites an earlier one's last.pt silently: that file is kept beside."""
+    if ckpt is None or resume or rank != 0 or not ckpt.exists():
+        return
+    k = 1
+    while (kept := ckpt.with_name(f"last.previous-{k}.pt")).exists():
+        k += 1
+    os.replace(ckpt, kept)
+    print(f"[colorlab] {ckpt} held an earlier run: kept it as {kept.name} (resume=True continues a run)")
+
+
+def _restore(ckpt: Path, run_config: dict, model, optimizers, schedulers) -> dict:
+    """Load model, optimizers, schedulers and RNG from ``ckpt``; returns the checkpoint dict."""
+    state = load_checkpoint(ckpt)
+    _check_resumable(ckpt, state, run_config)
+    model.load_state_dict(state["model"])
+    for o, s in zip(optimizers, state["optimizers"]):
+        o.load_state_dict(s)
+    for sch, s in zip(schedulers, state["schedulers"]):
+        sch.load_state_dict(s)
+    torch.set_rng_state(state["rng"]["torch"])
+    return state
+
+
+def _save(ckpt: Path | None, rank: int, run_config: dict, model, task, optimizers, schedulers,
+          history: "History", epoch: int, step_in_epoch: int, step: int) -> None:
+    """Write everything a resume needs to ``ckpt`` (only rank 0 writes)."""
+    if ckpt is None or rank != 0:
+        return
+    save_checkpoint(ckpt, {
+        "format": CHECKPOINT_FORMAT, **run_config, "model": model.state_dict(),
+        "task": task.state(), "optimizers": [o.state_dict() for o in optimizers],
+        "schedulers": [s.state_dict() for s in schedulers],
+        "rng": {"torch": torch.get_rng_state()}, "epoch": epoch,
+        "step_in_epoch": step_in_epoch, "step": step, "history": history.as_dict()})
+
+
+def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int | None = None,
+        batch_size: int | None = None, lr: float | None = None, schedule: str | None = None,
+        optimizer_kw: dict | None = None, seed: int = 0, out_dir=None, checkpoint_every: int = 0,
+        resume: bool = False, device=None, amp: bool | None = None, max_steps: int | None = None,
+        progress: bool = True, val_batches: int | None = None) -> History:
     """Train ``model`` on ``task`` for ``epochs`` passes over ``train_data``; return a History.
 
     train_data, val_data: an ``ImageSet`` (``data.load``) or (N, H, W, 3) uint8 photos.
-    out_dir: where ``last.pt`` goes (None: no checkpoints). checkpoint_every: also save every
-    that many steps (0: only at epoch ends). resume: continue from ``out_dir/last.pt`` if it
-    exists. schedule: "constant" or "cosine" learning rate. max_steps: stop after that many
-    steps in all (a budget for the small profiles). optimizer_kw: passed on to the task's
-    optimizer, e.g. ``{"betas": (0.9, 0.99), "weight_decay": 1e-3}`` for Adam.
-    Raises :class:`TrainingDiverged` when the loss stops being finite.
+    epochs, batch_size, lr, schedule ("constant" | "cosine"), optimizer_kw (e.g. betas,
+    weight_decay): None takes the task's recipe (``task.epochs``, ``task.LR`` …).
+    out_dir: where ``last.pt`` goes (None: no checkpoints); an earlier run's ``last.pt`` there is
+    kept beside as ``last.previous-K.pt``. checkpoint_every: also save every that many steps (0:
+    only at epoch ends). resume: continue from ``out_dir/last.pt`` if it exists. max_steps: stop
+    after that many steps in all. Raises :class:`TrainingDiverged` when a loss stops being finite.
     """
+    epochs = task.epochs if epochs is None else epochs
+    batch_size = task.batch_size if batch_size is None else batch_size
     rank, world = _dist_info()
     dev = pick_device(device)
     model.to(dev)
     if dev.type == "cuda":
         model.to(memory_format=torch.channels_last)
-    net = model
-    if world > 1:
-        net = nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    task.prepare(train_data)
+    nets = task.wrap(model, _wrap_fn(world, dev))
     autocast = autocast_for(dev, amp)
-    optimizers = task.configure_optimizers(net, lr, **(optimizer_kw or {}))
+    optimizers = task.configure_optimizers(model, lr, **(optimizer_kw or {}))
     images, labels = _images_and_labels(train_data)
     steps_per_epoch = len(_epoch_order(len(images), seed, 0, rank, world)) // batch_size
     if steps_per_epoch == 0:
         raise ValueError(f"batch_size {batch_size} is larger than the {len(images)} training "
                          f"images{' per process' if world > 1 else ''}; use a smaller batch")
     total = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
-    schedulers = [torch.optim.lr_scheduler.LambdaLR(
-        o, (lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total))) if schedule == "cosine"
-        else (lambda s: 1.0)) for o in optimizers]
+    schedulers = task.configure_schedulers(optimizers, total, schedule)
 
     ckpt = Path(out_dir) / "last.pt" if out_dir else None
-    history, epoch, step_in_epoch, step = History(), 0, 0, 0
     run_config = {"name": model_name(model), "kwargs": dict(getattr(model, "config", {})),
                   "batch_size": batch_size, "seed": seed, "world": world}
+    history, epoch, step_in_epoch, step = History(), 0, 0, 0
     if resume and ckpt is not None and ckpt.exists():
-        state = load_checkpoint(ckpt)
-        _check_resumable(ckpt, state, run_config)
-        model.load_state_dict(state["model"])
-        for o, s in zip(optimizers, state["optimizers"]):
-            o.load_state_dict(s)
-        for sch, s in zip(schedulers, state["schedulers"]):
-            sch.load_state_dict(s)
-        torch.set_rng_state(state["rng"]["torch"])
+        state = _restore(ckpt, run_config, model, optimizers, schedulers)
         history = History.from_dict(state["history"])
         epoch, step_in_epoch, step = state["epoch"], state["step_in_epoch"], state["step"]
-        if rank == 0 and progress:
-            print(f"[colorlab] resuming {ckpt} at epoch {epoch + 1}, step {step}")
+        _say(rank, progress, f"resuming {ckpt} at epoch {epoch + 1}, step {step}")
+    elif resume and ckpt is not None:
+        _say(rank, True, f"no checkpoint at {ckpt} to resume from: starting a new run")
+    _keep_previous(ckpt, resume, rank)
+    save = lambda e, s: _save(ckpt, rank, run_config, model, task, optimizers, schedulers,  # noqa: E731
+                              history, e, s, step)
 
-    def checkpoint(epoch_, step_in_epoch_):
-        if ckpt is None or rank != 0:
-            return
-        save_checkpoint(ckpt, {
-            "format": CHECKPOINT_FORMAT, **run_config, "model": model.state_dict(),
-            "task": task.state(), "optimizers": [o.state_dict() for o in optimizers],
-            "schedulers": [s.state_dict() for s in schedulers],
-            "rng": {"torch": torch.get_rng_state()}, "epoch": epoch_,
-            "step_in_epoch": step_in_epoch_, "step": step, "history": history.as_dict()})
-
-    from tqdm.auto import tqdm
+    bar = _progress_bar(total, step, progress and rank == 0)
+    t0 = time.perf_counter()
     while epoch < epochs and step < total:
-        net.train()
+        if isinstance(nets, nn.Module):
+            nets.train()
+        model.train()
         order = _epoch_order(len(images), seed, epoch, rank, world)
-        sums, count, t0 = {}, 0, time.perf_counter()
-        bar = tqdm(total=steps_per_epoch, initial=step_in_epoch, desc=f"epoch {epoch + 1}/{epochs}",
-                   disable=not progress or rank != 0, leave=False)
+        sums, count, t_epoch = {}, 0, time.perf_counter()
         while step_in_epoch < steps_per_epoch and step < total:
             idx = order[step_in_epoch * batch_size:(step_in_epoch + 1) * batch_size]
             x, y = _fetch(images, labels, idx, dev)
             gen = _seeded(seed, epoch, step_in_epoch, rank)
             torch.manual_seed(int(torch.randint(0, 2 ** 62, (1,), generator=gen)))  # dropout etc.
-            batch = task.batch(x, y, train=True, gen=gen)
-            logs = task.step(net, batch, optimizers, autocast)
-            if not _finite(logs):
-                bar.close()
-                where = f"step {step + 1} (epoch {epoch + 1}, batch {step_in_epoch + 1})"
-                keep = f"the last good checkpoint is {ckpt}" if ckpt and ckpt.exists() else "no checkpoint was written"
-                history.stopped = f"loss became {float(logs['loss'])} at {where}"
-                raise TrainingDiverged(f"{history.stopped}; {keep}. Try a lower learning rate "
-                                       f"(lr={lr}) or check the data.")
+            logs = task.step(nets, task.batch(x, y, train=True, gen=gen), optimizers, autocast)
+            _check_finite(logs, history, f"step {step + 1} (epoch {epoch + 1}, batch {step_in_epoch + 1})", ckpt, lr)
             for s in schedulers:
                 s.step()
             step, step_in_epoch, count = step + 1, step_in_epoch + 1, count + 1
@@ -315,31 +363,60 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int = 3,
                 sums[k] = sums.get(k, 0.0) + float(v)
             history.steps.append(float(logs["loss"]))
             bar.update(1)
-            bar.set_postfix(loss=f"{float(logs['loss']):.4f}")
+            bar.set_postfix(epoch=epoch + 1, loss=f"{history.smoothed(20)[-1]:.4f}")
             if checkpoint_every and step % checkpoint_every == 0 and step_in_epoch < steps_per_epoch:
-                checkpoint(epoch, step_in_epoch)
-        bar.close()
+                save(epoch, step_in_epoch)
         if step_in_epoch < steps_per_epoch:   # stopped by max_steps mid-epoch
             history.stopped = f"max_steps={max_steps} reached at epoch {epoch + 1}, batch {step_in_epoch}"
-            checkpoint(epoch, step_in_epoch)  # last.pt holds the model fit returns
+            save(epoch, step_in_epoch)        # last.pt holds the model fit returns
             break
-        row = {"epoch": epoch + 1, "steps": step, "seconds": round(time.perf_counter() - t0, 2)}
+        row = {"epoch": epoch + 1, "steps": step, "seconds": round(time.perf_counter() - t_epoch, 2)}
         row.update({f"train_{k}": v / max(count, 1) for k, v in sums.items()})
         if val_data is not None:
-            row.update({f"val_{k}": v for k, v in evaluate(net, task, val_data, batch_size, dev,
+            row.update({f"val_{k}": v for k, v in evaluate(model, task, val_data, batch_size, dev,
                                                             autocast, val_batches).items()})
         history.epochs.append(row)
-        if rank == 0 and progress:
-            print(f"[colorlab] epoch {epoch + 1}/{epochs}: " + ", ".join(
-                f"{k} {v:.4f}" for k, v in row.items() if k.startswith(("train_", "val_"))))
+        _say(rank, progress, f"epoch {epoch + 1}/{epochs}: " + ", ".join(
+            f"{k} {v:.4f}" for k, v in row.items() if k.startswith(("train_", "val_"))))
         epoch, step_in_epoch = epoch + 1, 0
-        checkpoint(epoch, 0)
+        save(epoch, 0)
+    bar.close()
+    history.seconds = round(time.perf_counter() - t0, 2)
+    _sync_buffers(model, world)
+    model.task_state = task.state()      # colouring with this model now uses this task
+    model.eval()
+    return history
+
+
+def _say(rank: int, show: bool, text: str) -> None:
+    if rank == 0 and show:
+        print(f"[colorlab] {text}", flush=True)
+
+
+def _progress_bar(total: int, done: int, show: bool):
+    """One bar for the whole run: tqdm's notebook bar in Jupyter, a text bar in a terminal."""
+    return tqdm(total=total, initial=done, desc="training", unit="step", disable=not show,
+                mininterval=1.0)
+
+
+def _sync_buffers(model, world: int) -> None:
+    """DDP keeps the weights equal (gradients are averaged) but each rank updates its own
+    batch-norm statistics; end with rank 0's, the ones its checkpoint holds."""
     if world > 1:
-        # DDP keeps the weights equal (gradients are averaged) but each rank updates its own
-        # batch-norm statistics; end with rank 0's, the ones its checkpoint holds.
         for buf in model.buffers():
             torch.distributed.broadcast(buf, src=0)
-    model.eval()
+
+
+def fit_named(name: str, model: nn.Module, task, train_data, val_data=None, *, out_dir=None,
+              **fit_kw) -> History:
+    """``fit`` with a name: checkpoints in ``out_dir/name``, and a one-line report when done
+    (steps, seconds, seconds per step, the last validation numbers, the checkpoint)."""
+    where = Path(out_dir) / name if out_dir is not None else None
+    history = fit(model, task, train_data, val_data, out_dir=where, **fit_kw)
+    n = len(history.steps)
+    val = ", ".join(f"{k} {v:.4f}" for k, v in history.last.items() if k.startswith("val_"))
+    print(f"{name}: {n} steps in {history.seconds:.0f} s ({history.seconds / max(n, 1):.2f} s/step)"
+          + (f"; {val}" if val else "") + (f"; checkpoint {where / 'last.pt'}" if where else ""))
     return history
 
 

@@ -15,21 +15,21 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
+import torch
 from matplotlib.collections import PatchCollection
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.patches import Rectangle
+
+from colorlab import bins
+from colorlab.color import in_gamut, lab_to_rgb, yuv_to_rgb
 
 AB_LIM = 110.0        # half-width of the ab plane we draw, Lab units (the grid of Zhang et al.)
 OUT_OF_GAMUT = 0.9    # gray level of ab points that no sRGB colour has
 
 
 def _is_torch(x) -> bool:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover
-        return False
     return isinstance(x, torch.Tensor)
 
 
@@ -169,7 +169,6 @@ def ab_colors(ab_points, L: float = 50.0) -> np.ndarray:
 
     Points outside the sRGB gamut at this L are clipped, as :func:`colorlab.color.lab_to_rgb` does.
     """
-    from colorlab.color import lab_to_rgb
     pts = _ab_points(ab_points)
     return lab_to_rgb(np.concatenate([np.full((len(pts), 1), float(L)), pts], axis=1))
 
@@ -225,7 +224,6 @@ def _gamut_key(L):
 @lru_cache(maxsize=32)
 def _gamut_planes(L_key, step: float, lim: float):
     """(in_gamut (n, n) bool, the L to colour each point at (n, n)); cached: figures reuse them."""
-    from colorlab.color import in_gamut
     axis = np.arange(-lim, lim + step / 2, step)
     b, a = np.meshgrid(axis, axis, indexing="ij")
     Ls = (np.array([L_key]) if isinstance(L_key, float)
@@ -245,7 +243,6 @@ def gamut_image(L, step: float = 1.0, lim: float = AB_LIM, background: float = O
     Row i is b = −lim + i·step (draw with ``origin="lower"``), column j is a = −lim + j·step.
     Out-of-gamut points get the gray level ``background``. Returns (image, in_gamut (n, n) bool).
     """
-    from colorlab.color import lab_to_rgb
     ok, L_mid = _gamut_planes(_gamut_key(L), float(step), float(lim))
     axis = np.arange(-lim, lim + step / 2, step)
     b, a = np.meshgrid(axis, axis, indexing="ij")
@@ -290,7 +287,6 @@ def channel_cmap(space: str = "lab", channel: int = 1, lim: float | None = None,
     Use with ``vmin=-lim, vmax=lim``. Returns a ``ListedColormap``.
     """
     from matplotlib.colors import ListedColormap
-    from colorlab.color import lab_to_rgb, yuv_to_rgb
     if channel not in (1, 2) or space not in ("lab", "yuv"):
         raise ValueError(f"channel_cmap: space 'lab' or 'yuv', channel 1 or 2; "
                          f"got {space!r}, {channel!r}")
@@ -352,15 +348,14 @@ def prior_map(p, ax=None, log: bool = True, centres=None, cmap: str = "viridis",
     diverging ``cmap`` and ``vmin=-vmax``).
     Returns the Axes; ``ax.images[0]`` holds the ``(23, 23)`` grid (rows = b, columns = a).
     """
-    from colorlab import bins as _bins
-    centres = _bins.ab_bins() if centres is None else _ab_points(centres)
+    centres = bins.ab_bins() if centres is None else _ab_points(centres)
     p = np.asarray(_numpy(p), dtype=np.float64)
     if p.ndim != 1 or len(p) != len(centres):
         raise ValueError(f"prior_map: expected ({len(centres)},) values, one per bin, "
                          f"got shape {np.shape(p)}")
-    step, n = _bins.GRID_STEP, len(_bins.GRID)
-    ia = np.rint((centres[:, 0] - _bins.GRID[0]) / step).astype(int)
-    ib = np.rint((centres[:, 1] - _bins.GRID[0]) / step).astype(int)
+    step, n = bins.GRID_STEP, len(bins.GRID)
+    ia = np.rint((centres[:, 0] - bins.GRID[0]) / step).astype(int)
+    ib = np.rint((centres[:, 1] - bins.GRID[0]) / step).astype(int)
     if ia.min() < 0 or ib.min() < 0 or ia.max() >= n or ib.max() >= n:
         raise ValueError("prior_map: centres must lie on the 10-unit grid −110…110")
     grid = np.zeros((n, n))

@@ -91,13 +91,13 @@ def test_output_shape_any_size(name, kw, hw):
     with torch.no_grad():
         y = m(lightness(2, h, w))
     assert torch.isfinite(y).all()
-    if m.kind == "regression":
+    if m.task == "regression":
         assert y.shape == (2, 2, h, w)
         assert y.abs().max() < m.ab_scale
-    elif m.kind == "classification":
+    elif m.task == "classification":
         assert y.shape == (2, 313, math.ceil(h / 4), math.ceil(w / 4))
     else:
-        assert m.kind == "classifier" and y.shape == (2, kw["n_classes"])
+        assert m.task == "species" and y.shape == (2, kw["n_classes"])
 
 
 def test_ab_scales():

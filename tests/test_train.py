@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from colorlab import models, tasks, train
-from colorlab.colorize import colorize
+from colorlab.inference import colorize
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -269,7 +269,7 @@ def test_torchrun_train_command(tmp_path):
 
 
 def test_predict_ab_in_batches_equals_all_at_once():
-    from colorlab.colorize import predict_ab
+    from colorlab.inference import predict_ab
     torch.manual_seed(0)
     L = torch.rand(5, 1, 24, 24) * 100
     for name in ("regression", "zhang_eccv16"):
@@ -279,7 +279,7 @@ def test_predict_ab_in_batches_equals_all_at_once():
 
 class FixedColours(torch.nn.Module):
     """A stand-in 'colorizer' that answers with given ab (N, 2, H, W), whatever L it sees."""
-    kind = "regression"
+    task = "regression"
 
     def __init__(self, ab):
         super().__init__()
@@ -291,7 +291,7 @@ class FixedColours(torch.nn.Module):
 
 def test_against_gray_scores_the_truth_the_gray_guess_and_a_model():
     from colorlab import metrics
-    from colorlab.colorize import against_gray, predict_ab
+    from colorlab.inference import against_gray, predict_ab
     photos = toy_photos(n=6, size=16)
     lab = tasks.to_lab(torch.from_numpy(photos))
     truth = against_gray(FixedColours(lab[:, 1:]), photos)

@@ -17,7 +17,7 @@ from colorlab.color import lab_to_rgb, rgb_to_lab  # noqa: E402
 class Counting(torch.nn.Module):
     """Wraps a model and counts its forward calls."""
 
-    kind = "classification"
+    task = "classification"
 
     def __init__(self, model):
         super().__init__()
@@ -35,7 +35,7 @@ class FixedLogits(torch.nn.Module):
     leads the second by at least ``gap`` (a clear mode).
     """
 
-    kind = "classification"
+    task = "classification"
 
     def __init__(self, scale=1.0, gap=None, seed=0):
         super().__init__()
@@ -149,5 +149,5 @@ def test_the_mean_and_mode_panels_are_static(tiny, photo):
 
 
 def test_refuses_a_regression_model(photo):
-    with pytest.raises(ValueError, match="classification"):
+    with pytest.raises(ValueError, match="313 ab bins"):
         widgets.temperature_explorer(models.build("regression", width=0.125), photo)

@@ -7,12 +7,14 @@
 
 Every model follows the same conventions (the training engine relies on them):
 
-- ``forward(L)`` takes lightness L (N, 1, H, W), float, Lab units [0, 100], of any H and W, and
-  normalises it itself (each model's docstring says how).
-- ``kind`` says what ``forward`` returns:
-  ``"regression"``: ab (N, 2, H, W) in Lab units; ``ab_scale`` is what the loss divides ab by;
+- ``forward`` takes what its task's ``inputs(batch)`` gives: for the models here lightness
+  L (N, 1, H, W), float, Lab units [0, 100], of any H and W, which the model normalises itself
+  (each model's docstring says how); a hint model takes (L, hint ab, hint mask).
+- ``task`` names the task (``tasks.TASKS``) that trains the model and reads its output; the
+  model never says what kind it is anywhere else. What ``forward`` returns is the task's business:
+  ``"regression"``: ab (N, 2, H, W) in Lab units (``ab_scale`` is what the loss divides ab by);
   ``"classification"``: logits (N, 313, ceil(H/4), ceil(W/4)) over the ab bins of ``bins.py``;
-  ``"classifier"``: image-level logits (N, n_classes).
+  ``"species"``: image-level logits (N, n_classes).
 - ``config``: the constructor's keyword arguments (JSON-able), so that a checkpoint storing
   ``{"name": name, "kwargs": model.config}`` can be rebuilt with ``build(name, **kwargs)``.
 - ``width`` multiplies every channel count (1.0 = as published; 0.125–0.25 for CPUs).
@@ -34,6 +36,14 @@ REGISTRY: dict[str, type[nn.Module]] = {
     "zhang_eccv16": ZhangECCV16,
     "gray_classifier": GrayClassifier,
 }
+
+
+def register(name: str, cls: type[nn.Module]) -> type[nn.Module]:
+    """Add a model class to the registry under ``name`` (it needs ``task`` and ``config``)."""
+    if not isinstance(getattr(cls, "task", None), str):
+        raise TypeError(f"{cls.__name__} must name its task: a class attribute task = '...'")
+    REGISTRY[name] = cls
+    return cls
 
 
 def names() -> list[str]:
@@ -58,6 +68,6 @@ def build(name: str, **kwargs) -> nn.Module:
     return cls(**kwargs)
 
 
-__all__ = ["names", "build", "REGISTRY", "RegressionNet", "VGG16Features", "VGG16Decoder",
+__all__ = ["names", "build", "register", "REGISTRY", "RegressionNet", "VGG16Features", "VGG16Decoder",
            "GrayClassifier", "ZhangECCV16", "load_vgg16_weights", "vgg16", "pad_to_multiple", "crop",
            "count_parameters"]

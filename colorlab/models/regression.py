@@ -54,7 +54,7 @@ class RegressionNet(nn.Module):
     Parameters at width 1: 1,938,882; width 0.25: 121,842; width 0.125: 30,682.
     """
 
-    kind = "regression"
+    task = "regression"  # trained and read by tasks.Regression
     ab_scale = AB_SCALE  # the loss compares ab / 110 (Zhang's normalisation)
     stride = 8           # three stride-2 convolutions
 

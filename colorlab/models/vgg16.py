@@ -221,7 +221,7 @@ class VGG16Decoder(nn.Module):
     width 0.125: 230,568 / 24,652.
     """
 
-    kind = "regression"
+    task = "regression"  # trained and read by tasks.Regression
     ab_scale = AB_SCALE  # the loss compares ab / 128 (Hultgren et al. §3.4)
     stride = 32          # five 2x2 max-pools
 
@@ -290,7 +290,7 @@ class GrayClassifier(nn.Module):
     reliably with batch-norm.
     """
 
-    kind = "classifier"
+    task = "species"     # trained by tasks.SpeciesClassifier
     stride = 32
 
     def __init__(self, n_classes: int = 5, width: float = 1.0, batchnorm: bool = True):

@@ -68,7 +68,7 @@ class ZhangECCV16(nn.Module):
     626 of its fixed ``model_out`` 313 -> 2 conv); width 0.25: 2,032,585; width 0.125: 514,241.
     """
 
-    kind = "classification"
+    task = "classification"  # trained and read by tasks.Classification
     stride = 8          # input side must be a multiple of 8: /2 /2 /2 then x2 -> output at 1/4
     out_factor = 4      # logits at 1/4 of the input resolution
 

@@ -1,17 +1,11 @@
-"""Interactive demos for the notebooks (ipywidgets).
+"""The temperature widget: Zhang et al. 2016's annealed mean under a log-scale slider.
 
-- :class:`TemperatureExplorer` / :func:`temperature_explorer` — Zhang et al. 2016's annealed
-  mean under a slider: move the temperature T from 1 (the mean of the predicted distribution,
-  dull) down to 0.01 (almost the mode, vivid but patchy) and watch the colours change.
-
-Every widget here keeps its computation in plain methods (``render`` returns an RGB array), so
-the tests check it without a browser; the ipywidgets container is ``.widget``, and the object
-shows itself when it is the last value of a notebook cell.
+Move the temperature T from 1 (the mean of the predicted distribution, dull) down to 0.01 (almost
+the mode, vivid but patchy) and watch the colours change. The model runs once; each slider step
+only recomputes softmax(logits / T) · bin centres.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import time
 
@@ -19,51 +13,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorlab import bins, metrics
+from colorlab import bins, metrics, tasks
 from colorlab.color import lab_to_rgb, rgb_to_lab
+from colorlab.widgets.common import as_rgb_float, png, resize_rgb, still, torch_threads
 
 T_MIN, T_MAX = 0.01, 1.0    # slider range; 0.01 is the mode for any practical purpose
-PNG_COMPRESS = 1            # PNG compress level for the shown images: fast over small
-
-
-@contextlib.contextmanager
-def _torch_threads(n: int | None):
-    """Run the body with ``n`` torch threads (None: leave the setting alone), then restore it."""
-    before = torch.get_num_threads()
-    if n is not None and n != before:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != before:
-            torch.set_num_threads(before)
-
-
-def _png(rgb: np.ndarray) -> bytes:
-    """(H, W, 3) float RGB in [0, 1] → PNG bytes (8-bit, light compression: fast)."""
-    from PIL import Image
-    buf = io.BytesIO()
-    Image.fromarray(metrics.to_uint8(rgb)[0]).save(buf, format="png", compress_level=PNG_COMPRESS)
-    return buf.getvalue()
-
-
-def _resize_rgb(rgb: np.ndarray, size: int) -> np.ndarray:
-    """(H, W, 3) float RGB → the same photo with its short side ``size`` px (antialiased)."""
-    h, w = rgb.shape[:2]
-    if min(h, w) == size:
-        return rgb
-    scale = size / min(h, w)
-    hs, ws = max(1, round(h * scale)), max(1, round(w * scale))
-    x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float()
-    x = F.interpolate(x, size=(hs, ws), mode="bicubic", align_corners=False, antialias=True)
-    return x[0].permute(1, 2, 0).clamp(0, 1).double().numpy()
+STILL_T = (1.0, 0.38, 0.01)  # the temperatures of the still picture
 
 
 class TemperatureExplorer:
     """The annealed mean of a 313-way model at any temperature T, under a log-scale slider.
 
-    model: a classification model (``kind == "classification"``, e.g. ``zhang_eccv16``) that maps
-      L (N, 1, H, W) to logits (N, 313, h, w) at 1/4 resolution.
+    model: a model whose task predicts a distribution over the 313 ab bins
+      (``tasks.Classification`` or a task built on it, e.g. ``zhang_eccv16``): its output is
+      logits (N, 313, h, w) at 1/4 resolution.
     image: a path or an (H, W) / (H, W, 3) array (uint8 or float in [0, 1]); colour images are
       reduced to their lightness L. size: the short side, px, that the image is resized to
       before anything else (None: keep it); the model sees L at that size and the result is
@@ -84,16 +47,16 @@ class TemperatureExplorer:
 
     def __init__(self, model, image, T: float = bins.T_ANNEAL, size: int | None = 256,
                  threads: int | None = 1):
-        from colorlab.colorize import _as_rgb_float
-        kind = getattr(model, "kind", None)
-        if kind != "classification":
-            raise ValueError(f"the temperature explorer needs a 313-way classification model, "
-                             f"not a {type(model).__name__} (kind {kind!r})")
+        task = tasks.of(model)
+        if not isinstance(task, tasks.Classification):
+            raise ValueError(f"the temperature explorer needs a model that predicts a distribution "
+                             f"over the 313 ab bins; a {type(model).__name__} is trained by "
+                             f"{type(task).__name__}")
         if not T_MIN <= T <= T_MAX:
             raise ValueError(f"T must lie in [{T_MIN}, {T_MAX}], got {T}")
-        rgb = _as_rgb_float(image)
+        rgb = as_rgb_float(image)
         if size is not None:
-            rgb = _resize_rgb(rgb, size)
+            rgb = resize_rgb(rgb, size)
         self.L = rgb_to_lab(rgb)[..., 0].astype(np.float32)                 # (H, W), 0…100
         self._L_t = torch.from_numpy(self.L)[None, None]                     # (1, 1, H, W)
         try:
@@ -103,7 +66,8 @@ class TemperatureExplorer:
         was_training = model.training
         model.eval()
         with torch.no_grad():
-            self.logits = model(self._L_t.to(device)).float().cpu()          # the only forward
+            batch = task.inference_batch(self._L_t.to(device))
+            self.logits = task.forward(model, batch).float().cpu()          # the only forward
         model.train(was_training)
         self._centres = torch.as_tensor(bins.ab_bins(), dtype=torch.float32)   # (313, 2)
         # one row per network pixel, the 313 logits contiguous: a fast softmax over the last axis
@@ -179,8 +143,8 @@ class TemperatureExplorer:
                         for _ in range(3)]
         mean_rgb = self.render(1.0)
         self._cf_mean = float(metrics.colorfulness(mean_rgb))
-        self._images[1].value = _png(mean_rgb)
-        self._images[2].value = _png(self.render_mode())
+        self._images[1].value = png(mean_rgb)
+        self._images[2].value = png(self.render_mode())
         self._captions = [W.HTML(), W.HTML("<b>mean</b> (T = 1)"), W.HTML("<b>mode</b> (T → 0)")]
         self._info = W.HTML()
         panels = [W.VBox([c, im]) for c, im in zip(self._captions, self._images)]
@@ -194,10 +158,10 @@ class TemperatureExplorer:
     def _redraw(self, T: float):
         """Recompute the image at T and put it on screen; sets ``last_ms``."""
         t0 = time.perf_counter()
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             rgb = self.render(T)
             self.T = T
-            self._images[0].value = _png(rgb)
+            self._images[0].value = png(rgb)
             m = float(metrics.colorfulness(rgb))
         self._captions[0].value = f"<b>annealed mean</b> (T = {T:.3f})"
         self.last_ms = (time.perf_counter() - t0) * 1000
@@ -214,9 +178,19 @@ class TemperatureExplorer:
         else:
             slider.value = T
 
+    def still(self, temperatures=STILL_T):
+        """A matplotlib figure of the photo at a few temperatures: what the widget shows, kept."""
+        return still([self.render(T) for T in temperatures],
+                     [f"T = {T:g} (colourfulness {self.colorfulness(T):.0f})" for T in temperatures],
+                     "temperature widget, still")
+
     def _ipython_display_(self):
+        import matplotlib.pyplot as plt
         from IPython.display import display
         display(self.widget)
+        fig = self.still()
+        display(fig)
+        plt.close(fig)
 
 
 def temperature_explorer(model, image, T: float = bins.T_ANNEAL, size: int | None = 256,

@@ -1,0 +1,160 @@
+"""Colouring photos with a trained model: ``colorize``, ``predict_ab``, ``against_gray``.
+
+``colorize(model, image)`` keeps the photo's own lightness at full resolution and asks the model
+for ab at a bounded working resolution (by default the size the model was trained at, on the
+short side), then upsamples ab bilinearly onto the full-size L. Chroma varies slowly, so this is
+how Zhang et al.'s demo works too; it also keeps a 36-megapixel photo within a few hundred MB,
+because the full-size image is only ever touched a strip of rows at a time.
+
+Everything model-specific (what the model is fed, how its output reads as ab) is asked of the
+model's task (``tasks.of(model)``), so these functions work for every registered model.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from colorlab import metrics, tasks
+from colorlab.color import lab_to_rgb, merge_l_ab, rgb_to_lab
+from colorlab.data import load_image
+
+MAX_NET_SIDE = 1024      # px: the longest side the network ever sees
+MAX_ASPECT = 20.0        # longest side / shortest side that colorize accepts
+STRIP_PIXELS = 1 << 20   # pixels per strip when converting a full-size photo
+
+
+def _as_uint8_rgb(image) -> np.ndarray:
+    """A path, or an (H, W) / (H, W, 3|4) uint8 or float [0, 1] array → (H, W, 3) uint8."""
+    if isinstance(image, (str, Path)):
+        image = load_image(image)
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[..., None].repeat(3, axis=-1)
+    if image.ndim != 3 or image.shape[-1] not in (3, 4):
+        raise ValueError(f"expected an image (H, W) or (H, W, 3), got shape {image.shape}")
+    image = image[..., :3]
+    if image.dtype != np.uint8:
+        image = np.clip(np.rint(image.astype(np.float32) * 255), 0, 255).astype(np.uint8)
+    return image
+
+
+def network_size(h: int, w: int, size: int) -> tuple[int, int]:
+    """(hs, ws) the network sees for an h × w photo: short side ``size``, long side at most
+    ``MAX_NET_SIDE``. Raises ValueError for an aspect ratio beyond ``MAX_ASPECT``."""
+    if max(h, w) / min(h, w) > MAX_ASPECT:
+        raise ValueError(f"the photo is {w} x {h} px, an aspect ratio of {max(h, w) / min(h, w):.0f}:1; "
+                         f"colorize handles up to {MAX_ASPECT:.0f}:1: crop it into pieces first")
+    scale = min(size / min(h, w), MAX_NET_SIDE / max(h, w))
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def _lightness(rgb_u8: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 → L (1, 1, H, W) float32."""
+    x = torch.tensor(rgb_u8).permute(2, 0, 1)[None].float() / 255
+    return rgb_to_lab(x)[:, :1]
+
+
+def _upsample_rows(ab: torch.Tensor, H: int, W: int, r0: int, r1: int) -> torch.Tensor:
+    """Rows r0:r1 of ``F.interpolate(ab, (H, W), mode="bilinear", align_corners=False)``,
+    without making the full-size map: ab (1, 2, h, w) → (1, 2, r1 - r0, W)."""
+    ys = (2 * (torch.arange(r0, r1, dtype=torch.float32) + 0.5) / H) - 1
+    xs = (2 * (torch.arange(W, dtype=torch.float32) + 0.5) / W) - 1
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)[None]   # (1, rows, W, 2)
+    return F.grid_sample(ab, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+@torch.no_grad()
+def predict_ab(model, L: torch.Tensor, T: float | None = None, batch_size: int = 64,
+               **extra) -> torch.Tensor:
+    """L (N, 1, H, W) Lab → ab (N, 2, H, W) Lab units, as the model's task reads its output.
+
+    Runs ``batch_size`` images at a time on the model's device, in eval mode; T: the annealed-mean
+    temperature (tasks with a distribution over colours). extra: further batch entries (hints),
+    (N, …) tensors, batched alongside L. Returns a CPU tensor.
+    """
+    task = tasks.of(model)
+    device = _device(model)
+    was_training = model.training
+    model.eval()
+    parts = []
+    for s in range(0, len(L), batch_size):
+        more = {k: v[s:s + batch_size].to(device) for k, v in extra.items()}
+        batch = task.inference_batch(L[s:s + batch_size].to(device), **more)
+        parts.append(task.predict_ab(model, batch, T).float().cpu())
+    model.train(was_training)
+    return torch.cat(parts)
+
+
+def _device(model) -> torch.device:
+    try:
+        return next(model.parameters()).device
+    except StopIteration:
+        return torch.device("cpu")
+
+
+def check_temperature(T) -> None:
+    """Refuse a temperature outside (0, 1] (or NaN) with a message that says why."""
+    if T is not None and not (isinstance(T, (int, float)) and math.isfinite(T) and 0 < T <= 1):
+        raise ValueError(f"T must be a number in (0, 1] (1: the mean, 0.38: Zhang et al., "
+                         f"towards 0: the mode), got {T!r}")
+
+
+@torch.no_grad()
+def colorize(model, image, T: float | None = None, size: int | None = None) -> np.ndarray:
+    """Colour ``image`` with ``model``; returns (H, W, 3) float32 RGB in [0, 1] at full size.
+
+    image: a path or an array of any size (aspect ratio up to 20:1), gray or colour (colour is
+    reduced to its lightness L first). T: annealed-mean temperature for models that predict a
+    distribution (None: the task's, 0.38). size: the short side, px, that the network sees
+    (None: the size the model was trained at; the long side is capped at 1024 px).
+    """
+    check_temperature(T)
+    task = tasks.of(model)
+    rgb = _as_uint8_rgb(image)
+    H, W = rgb.shape[:2]
+    hs, ws = network_size(H, W, int(size or task.size))
+    small = np.asarray(Image.fromarray(rgb).resize((ws, hs), Image.Resampling.LANCZOS))
+    ab = predict_ab(model, _lightness(small), T)                            # (1, 2, hs, ws)
+    out = np.empty((H, W, 3), dtype=np.float32)
+    rows = max(1, STRIP_PIXELS // W)
+    for r0 in range(0, H, rows):                 # a strip of rows at a time: bounded memory
+        r1 = min(H, r0 + rows)
+        L = _lightness(rgb[r0:r1])
+        strip = lab_to_rgb(torch.cat([L, _upsample_rows(ab, H, W, r0, r1)], dim=1))
+        out[r0:r1] = strip[0].permute(1, 2, 0).numpy()
+    return out
+
+
+@torch.no_grad()
+def against_gray(model, images, T: float | None = None, prior="imagenet",
+                 batch_size: int = 64) -> dict:
+    """Score a colorizer on held-out photos beside the all-gray guess (a = b = 0), same pixels.
+
+    images: an ``ImageSet`` or (N, H, W, 3) uint8 photos, all one size; the model sees their L
+    at that size. T: annealed-mean temperature (None: the task's). prior: the prior of the
+    rebalanced AuC (``metrics.auc_rebalanced``). Returns floats ``auc``, ``auc_gray``,
+    ``auc_rebalanced``, ``auc_rebalanced_gray`` (Zhang et al. 2016, §4.1), ``colorfulness``,
+    ``colorfulness_true`` (Hasler & Süsstrunk), ``beats_gray`` (auc > auc_gray), and ``ab``: the
+    prediction itself, (N, 2, H, W) Lab units on the CPU, for pictures and further metrics.
+    """
+    photos = np.asarray(getattr(images, "images", images))
+    if photos.dtype != np.uint8 or photos.ndim != 4 or photos.shape[-1] != 3:
+        raise ValueError(f"expected (N, H, W, 3) uint8 photos of one size, got "
+                         f"{photos.dtype} {photos.shape}")
+    lab = tasks.to_lab(torch.from_numpy(photos.copy()))                   # (N, 3, H, W)
+    L, ab_true = lab[:, :1], lab[:, 1:]
+    ab = predict_ab(model, L, T, batch_size)
+    gray = torch.zeros_like(ab_true)
+    scores = {"auc": metrics.auc(ab, ab_true), "auc_gray": metrics.auc(gray, ab_true),
+              "auc_rebalanced": metrics.auc_rebalanced(ab, ab_true, prior),
+              "auc_rebalanced_gray": metrics.auc_rebalanced(gray, ab_true, prior),
+              "colorfulness": metrics.colorfulness(merge_l_ab(L, ab)),
+              "colorfulness_true": metrics.colorfulness(photos)}
+    scores["beats_gray"] = scores["auc"] > scores["auc_gray"]
+    scores["ab"] = ab
+    return scores

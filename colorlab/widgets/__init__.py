@@ -1,0 +1,14 @@
+"""Interactive demos for the notebooks (ipywidgets): one module per widget.
+
+- :mod:`.temperature` — :func:`temperature_explorer`: Zhang et al. 2016's annealed mean under a
+  slider, from the mean (T = 1) to almost the mode (T = 0.01).
+
+Each widget asks the model's task how to feed the model (``tasks.of(model)``), so it works for
+any registered model whose task it fits. Each also shows a still picture of its state under the
+live widget: a saved notebook reopened without its kernel shows "Error displaying widget: model
+not found" where the live widget was (the kernel that drew it is gone; run the cell again), but
+the still stays.
+"""
+from .temperature import TemperatureExplorer, temperature_explorer
+
+__all__ = ["TemperatureExplorer", "temperature_explorer"]
