@@ -28,7 +28,7 @@ MAX_ASPECT = 20.0        # longest side / shortest side that colorize accepts
 STRIP_PIXELS = 1 << 20   # pixels per strip when converting a full-size photo
 
 
-def _as_uint8_rgb(image) -> np.ndarray:
+def as_uint8_rgb(image) -> np.ndarray:
     """A path, or an (H, W) / (H, W, 3|4) uint8 or float [0, 1] array → (H, W, 3) uint8."""
     if isinstance(image, (str, Path)):
         image = load_image(image)
@@ -115,7 +115,7 @@ def colorize(model, image, T: float | None = None, size: int | None = None) -> n
     """
     check_temperature(T)
     task = tasks.of(model)
-    rgb = _as_uint8_rgb(image)
+    rgb = as_uint8_rgb(image)
     H, W = rgb.shape[:2]
     hs, ws = network_size(H, W, int(size or task.size))
     small = np.asarray(Image.fromarray(rgb).resize((ws, hs), Image.Resampling.LANCZOS))

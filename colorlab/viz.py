@@ -23,7 +23,8 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.patches import Rectangle
 
 from colorlab import bins
-from colorlab.color import in_gamut, lab_to_rgb, yuv_to_rgb
+from colorlab.color import gray_like, in_gamut, lab_to_rgb, yuv_to_rgb
+from colorlab.inference import as_uint8_rgb, colorize
 
 AB_LIM = 110.0        # half-width of the ab plane we draw, Lab units (the grid of Zhang et al.)
 OUT_OF_GAMUT = 0.9    # gray level of ab points that no sRGB colour has
@@ -105,6 +106,24 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 2.0
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def compare_grid(models: dict, photos, T: float | None = None, size: int | None = None,
+                 image_size: float = 2.0, suptitle: str | None = None):
+    """One row per photo: the gray input | each model's colorization | the truth.
+
+    models: {column title: trained model} (any registered model; ``colorize`` asks its task).
+    photos: a list of paths or (H, W, 3) uint8 / float arrays (any size), or an ``ImageSet``
+    (its ``paths`` are read, so the photos are shown at their stored size). T, size: passed to
+    ``colorize`` (None: each model's task decides). Returns the Figure.
+    """
+    photos = list(getattr(photos, "paths", photos))
+    images, titles = [], []
+    for photo in photos:
+        truth = as_uint8_rgb(photo) / 255.0
+        images += [gray_like(truth)] + [colorize(m, truth, T=T, size=size) for m in models.values()] + [truth]
+        titles += ["gray input"] + list(models) + ["truth"]
+    return show_images(images, titles=titles, ncols=len(models) + 2, size=image_size, suptitle=suptitle)
 
 
 def show_channels(channels, names, ranges, cmaps=None, size: float = 2.6, colorbar: bool = True):

@@ -183,3 +183,18 @@ def test_gamut_outline_and_channel_cmap():
     assert u(1.0)[2] > u(1.0)[0]                   # +U is blue
     with pytest.raises(ValueError):
         viz.channel_cmap("lab", 0)
+
+
+def test_compare_grid_rows_are_gray_models_truth():
+    import torch
+    from colorlab import models
+    torch.manual_seed(0)
+    nets = {"a": models.build("regression", width=0.125), "b": models.build("zhang_eccv16", width=0.125)}
+    rng = np.random.default_rng(0)
+    photos = [rng.integers(0, 256, (24, 32, 3), dtype=np.uint8) for _ in range(2)]
+    fig = viz.compare_grid(nets, photos, size=16)
+    titles = [ax.get_title() for ax in fig.axes[:8]]
+    assert titles == ["gray input", "a", "b", "truth"] * 2
+    truth = fig.axes[3].images[0].get_array()
+    np.testing.assert_allclose(np.asarray(truth), photos[0] / 255.0, atol=1e-6)
+    plt.close(fig)

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from colorlab import metrics
-from colorlab.inference import _as_uint8_rgb
+from colorlab.inference import as_uint8_rgb
 
 PNG_COMPRESS = 1            # PNG compress level for the shown images: fast over small
 
@@ -54,7 +54,7 @@ def resize_rgb(rgb: np.ndarray, size: int) -> np.ndarray:
 def as_rgb_float(image) -> np.ndarray:
     """A path, or an (H, W) / (H, W, 3) uint8 or float array → (H, W, 3) float64 in [0, 1]."""
     if not isinstance(image, np.ndarray) or image.dtype == np.uint8 or image.ndim == 2:
-        return _as_uint8_rgb(image) / 255.0
+        return as_uint8_rgb(image) / 255.0
     return np.asarray(image[..., :3], dtype=np.float64)
 
 
