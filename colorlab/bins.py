@@ -1,4 +1,4 @@
-"""The quantised ab space of Zhang, Isola & Efros 2016 ("Colorful Image Colorization", §3.1).
+"""The quantised ab space of Zhang, Isola & Efros 2016 ("Colorful Image Colorization", §2).
 
 Colorization as classification: the ab plane is cut into a grid of 10 × 10-unit cells and a
 network predicts, for every pixel, a probability for each of the Q = 313 cells that hold
@@ -23,7 +23,7 @@ import torch
 from colorlab import data
 from colorlab.color import in_gamut, rgb_to_lab
 
-# --- constants (Zhang et al. 2016, §3.1 and their released code) --------------------------------
+# --- constants (Zhang et al. 2016, §2.1–2.3 and their released code) --------------------------------
 GRID_STEP = 10.0          # ab grid spacing, Lab units
 GRID = np.arange(-110, 111, 10)  # the 23 grid values on each axis: 23 × 23 = 529 centres
 K_NEIGHBOURS = 5          # soft encoding uses the 5 nearest bins (the released code used 10)
@@ -176,7 +176,7 @@ def soft_encode(ab, k: int = K_NEIGHBOURS, sigma: float = SIGMA) -> torch.Tensor
     """Soft-encode ab values over the 313 bins: ab (N, 2, H, W) → (N, 313, H, W), rows sum to 1.
 
     Each pixel spreads its unit mass over its ``k`` nearest bin centres with Gaussian weights
-    exp(−d²/2σ²) (Zhang et al. 2016, §3.1: k = 5, σ = 5). Exact nearest neighbours.
+    exp(−d²/2σ²) (Zhang et al. 2016, §2.1: k = 5, σ = 5). Exact nearest neighbours.
     A dense target is large: (16, 313, 256, 256) float is 1.3 GB; losses use
     :func:`soft_encode_sparse` instead.
     """

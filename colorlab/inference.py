@@ -138,7 +138,7 @@ def against_gray(model, images, T: float | None = None, prior="imagenet",
     images: an ``ImageSet`` or (N, H, W, 3) uint8 photos, all one size; the model sees their L
     at that size. T: annealed-mean temperature (None: the task's). prior: the prior of the
     rebalanced AuC (``metrics.auc_rebalanced``). Returns floats ``auc``, ``auc_gray``,
-    ``auc_rebalanced``, ``auc_rebalanced_gray`` (Zhang et al. 2016, §4.1), ``colorfulness``,
+    ``auc_rebalanced``, ``auc_rebalanced_gray`` (Zhang et al. 2016, §3.1), ``colorfulness``,
     ``colorfulness_true`` (Hasler & Süsstrunk), ``beats_gray`` (auc > auc_gray), and ``ab``: the
     prediction itself, (N, 2, H, W) Lab units on the CPU, for pictures and further metrics.
     """

@@ -32,8 +32,8 @@ PEAK_8BIT = 255            # the largest 8-bit value: PSNR's "peak signal"
 PSNR_CAP = 100.0           # dB for identical images (psnr-hvsm's convention), so means stay finite
 DCT_BLOCK = 8              # PSNR-HVS-M compares 8 × 8 DCT blocks (Ponomarenko et al. 2007)
 SSIM_WIN = 7               # scikit-image's SSIM window: 7 × 7, uniform
-AUC_THRESHOLDS = np.arange(0, 151)  # Zhang et al. 2016 §4.1: thresholds 0…150 in ab units
-AUC_LAMBDA = 0.0           # Zhang et al. 2016 §4.1: rebalanced AuC uses "Equation 4, setting λ = 0"
+AUC_THRESHOLDS = np.arange(0, 151)  # Zhang et al. 2016 §3.1 (Table 1): thresholds 0…150 in ab units
+AUC_LAMBDA = 0.0           # Zhang et al. 2016 §3.1: rebalanced AuC uses "Equation 4, setting λ = 0"
 COLORFULNESS_MEAN_WEIGHT = 0.3  # Hasler & Süsstrunk 2003: M = σ_rgyb + 0.3 · μ_rgyb
 
 
@@ -181,7 +181,7 @@ def _ab_nhwc(ab) -> np.ndarray:
 
 
 def accuracy_curve(ab_pred, ab_true, weights=None, thresholds=AUC_THRESHOLDS) -> np.ndarray:
-    """Share of pixels whose ab lies within each threshold of the truth (Zhang et al. 2016, §4.1).
+    """Share of pixels whose ab lies within each threshold of the truth (Zhang et al. 2016, §3.1).
 
     d = ‖ab_pred − ab_true‖₂ per pixel (Lab units); for each threshold t the returned value is
     Σ w·[d ≤ t] / Σ w over all pixels of the batch (w = 1 unless ``weights``, one per pixel,

@@ -49,7 +49,9 @@ def _plain(value):
     return value
 
 
-_RESULTS: dict = {}   # this kernel's recorded values, in the order they were recorded
+# this kernel's recorded values, in the order they were recorded; kept when %autoreload
+# re-executes this module (a reload re-runs the module in the same namespace)
+_RESULTS: dict = globals().get("_RESULTS", {})
 
 
 def record(key: str, value):

@@ -257,7 +257,7 @@ class Classification(Task):
     """Zhang et al. 2016: soft-encoded 313-way targets, rebalanced cross-entropy, annealed mean.
 
     prior: "train" (counted on the training photos by ``prepare``, then smoothed, Zhang et al.
-    §3.2) | "imagenet" | "uniform" | a (313,) array. lam: rebalancing λ (0.5 in the paper);
+    §2.2) | "imagenet" | "uniform" | a (313,) array. lam: rebalancing λ (0.5 in the paper);
     ``rebalance=False`` weights every pixel 1. T: the annealed-mean temperature.
 
     Recipe: Adam with Zhang et al.'s betas (0.9, 0.99) and weight decay 1e-3; lr 3e-4 on a cosine
@@ -266,7 +266,7 @@ class Classification(Task):
     """
 
     LR = 3e-4
-    OPTIMIZER_KW = {"betas": (0.9, 0.99), "weight_decay": 1e-3}   # Zhang et al. 2016, §3 / code
+    OPTIMIZER_KW = {"betas": (0.9, 0.99), "weight_decay": 1e-3}   # Zhang et al. 2016, training details
     SCHEDULE = "cosine"
     EPOCHS = {"smoke": 1, "cpu": 10, "gpu": 30}
 

@@ -179,3 +179,11 @@ def test_check_flags_expectations_that_do_not_hold():
     assert [r[-1] for r in tab.rows] == ["yes", "yes", "**NO**", "not recorded", "yes"]
     assert "1 of 5" in tab.note and "smoke" in tab.note
     assert "All 1" in runs.check(exp[:1], profile="cpu", values=values).note
+
+
+def test_recorded_values_survive_a_module_reload():
+    import importlib
+    runs._RESULTS.clear()
+    runs._RESULTS["kept"] = 1.0
+    again = importlib.reload(runs)      # what %autoreload does after an edit to runs.py
+    assert again.results() == {"kept": 1.0}

@@ -31,7 +31,7 @@ from torch import nn
 from .common import channels, crop, pad_to_multiple
 
 L_CENT, L_NORM = 50.0, 100.0  # Zhang et al. 2016 released code: (L - l_cent) / l_norm
-N_BINS = 313                  # Zhang et al. 2016 §3.1: 313 in-gamut ab bins of a 10-unit grid
+N_BINS = 313                  # Zhang et al. 2016 §2.1: 313 in-gamut ab bins of a 10-unit grid
 
 
 def conv_relu(c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> list[nn.Module]:

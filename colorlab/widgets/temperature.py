@@ -31,7 +31,7 @@ class TemperatureExplorer:
       reduced to their lightness L. size: the short side, px, that the image is resized to
       before anything else (None: keep it); the model sees L at that size and the result is
       shown at that size.
-    T: the starting temperature (0.38, Zhang et al. 2016 §3.3).
+    T: the starting temperature (0.38, Zhang et al. 2016 §2.3).
     threads: torch threads for a redraw (default 1: a redraw is a few small tensor operations,
       and on a busy 2-core machine two threads fighting other jobs were measured several times
       slower than one; None: torch's current setting). Restored after each redraw.
