@@ -57,11 +57,11 @@ def number(name: str):
     return parse
 
 
-class _ShowDefaults(argparse.ArgumentDefaultsHelpFormatter):
+class _ShowDefaults(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """--help shows every default; a default of None is explained in the help text itself."""
 
     def _get_help_string(self, action):
-        if action.default in (None, False):
+        if action.default is None or action.default is False:
             return action.help
         return super()._get_help_string(action)
 
@@ -69,7 +69,7 @@ class _ShowDefaults(argparse.ArgumentDefaultsHelpFormatter):
 def add_commands(sub):
     fmt = _ShowDefaults
     t = sub.add_parser("train", help="train a model on a data set (also under torchrun)",
-                       formatter_class=fmt,
+                       formatter_class=fmt, epilog=defaults_table(),
                        description="Train with the model's task and its recipe; flags override it.")
     t.add_argument("--model", required=True, help="a name from models.names()")
     t.add_argument("--data", required=True, help="a bundled set (flowers, kodak24, cats) or a folder")
@@ -100,6 +100,22 @@ def add_commands(sub):
                    help="short side the network sees, px (default: the size it was trained at)")
     c.add_argument("--out", default="colorized", help="output folder for the PNGs")
     c.set_defaults(func=cmd_colorize)
+
+
+def defaults_table() -> str:
+    """The profiles and every model's recipe, as plain text for ``train --help``."""
+    lines = ["profiles (size px, photos, width, batch):"]
+    for name, prof in profiles.PROFILES.items():
+        lines.append(f"  {name:6s} {prof.size:4d} {str(prof.limit or 'all'):>5s} {prof.width:5.3g} {prof.batch_size:4d}")
+    lines.append("recipes (task: lr, schedule, optimizer settings, epochs smoke/cpu/gpu):")
+    for model in models.names():
+        task = tasks.TASKS.get(models.REGISTRY[model].task)
+        if task is not None:
+            e = task.EPOCHS
+            kw = ", ".join(f"{k}={v}" for k, v in task.OPTIMIZER_KW.items()) or "Adam defaults"
+            lines.append(f"  {model} ({task.name}): lr {task.LR:g}, {task.SCHEDULE}, {kw}, "
+                         f"epochs {e['smoke']}/{e['cpu']}/{e['gpu']}")
+    return "\n".join(lines)
 
 
 def check_device(device: str | None) -> None:

@@ -133,13 +133,43 @@ def model_name(model: nn.Module) -> str:
     return type(model).__name__
 
 
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (disk full, no permission); the previous one is intact."""
+
+
 def save_checkpoint(path, state: dict):
-    """Write ``state`` to ``path`` atomically: a half-written file never replaces a good one."""
+    """Write ``state`` to ``path`` atomically: a half-written file never replaces a good one.
+
+    The state goes to ``path.tmp<PID>`` first, then is renamed over ``path``. If writing fails
+    (a full disk), the partial file is removed and :class:`CheckpointWriteError` says so.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:          # torch reports a full disk as RuntimeError
+        tmp.unlink(missing_ok=True)
+        keep = f"the previous {path.name} is intact" if path.exists() else "no checkpoint was kept"
+        raise CheckpointWriteError(f"cannot write checkpoint {path}: {_why(exc)}; {keep}. "
+                                   "Free some disk space or choose another out_dir") from None
+
+
+def _why(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+    return "the disk is full" if "No space left" in str(exc) or "file write failed" in str(exc) else text
+
+
+def remove_stale_temporaries(folder) -> list[Path]:
+    """Delete ``last.pt.tmp<PID>`` files that a killed run left behind (its PID is gone)."""
+    removed = []
+    for tmp in Path(folder).glob("*.pt.tmp*"):
+        pid = tmp.name.rpartition(".tmp")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 def load_checkpoint(path, map_location="cpu") -> dict:
@@ -338,6 +368,8 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int | None
     elif resume and ckpt is not None:
         _say(rank, True, f"no checkpoint at {ckpt} to resume from: starting a new run")
     _keep_previous(ckpt, resume, rank)
+    if ckpt is not None and rank == 0 and ckpt.parent.is_dir():
+        remove_stale_temporaries(ckpt.parent)
     save = lambda e, s: _save(ckpt, rank, run_config, model, task, optimizers, schedulers,  # noqa: E731
                               history, e, s, step)
 
@@ -363,7 +395,7 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int | None
                 sums[k] = sums.get(k, 0.0) + float(v)
             history.steps.append(float(logs["loss"]))
             bar.update(1)
-            bar.set_postfix(epoch=epoch + 1, loss=f"{history.smoothed(20)[-1]:.4f}")
+            bar.set_postfix(epoch=epoch + 1, loss=f"{np.mean(history.steps[-20:]):.4f}")
             if checkpoint_every and step % checkpoint_every == 0 and step_in_epoch < steps_per_epoch:
                 save(epoch, step_in_epoch)
         if step_in_epoch < steps_per_epoch:   # stopped by max_steps mid-epoch

@@ -1,0 +1,33 @@
+"""Saving a checkpoint never loses the previous one and never leaves partial files behind."""
+import os
+
+import pytest
+import torch
+
+from colorlab import train
+
+
+def test_a_failed_write_removes_its_partial_file_and_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "last.pt"
+    train.save_checkpoint(path, {"model": {"w": torch.ones(2)}})
+
+    def full_disk(obj, f, *a, **k):
+        with open(f, "wb") as fh:
+            fh.write(b"partial")
+        raise RuntimeError("[enforce fail at inline_container.cc] . PytorchStreamWriter failed "
+                           "writing file data/0: file write failed")
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(train.CheckpointWriteError, match="disk is full.*previous last.pt is intact"):
+        train.save_checkpoint(path, {"model": {"w": torch.zeros(2)}})
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+    monkeypatch.undo()
+    assert torch.equal(train.load_checkpoint(path)["model"]["w"], torch.ones(2))
+
+
+def test_temporaries_of_killed_runs_are_removed_but_not_live_ones(tmp_path):
+    dead = tmp_path / "last.pt.tmp999999999"
+    dead.write_bytes(b"")
+    mine = tmp_path / f"last.pt.tmp{os.getpid()}"
+    mine.write_bytes(b"")
+    assert train.remove_stale_temporaries(tmp_path) == [dead]
+    assert not dead.exists() and mine.exists()
