@@ -1,6 +1,7 @@
 # colorlab: two commands do everything.
 #   make workbook   install what the workbook needs, run every notebook, print the run folder
 #   make test       install the dev tools, run every test (unit tests, then the notebooks under nbval)
+#   make lab        open the notebooks in JupyterLab, in the same environment
 #
 # Python: the active environment (conda or venv) when there is one, else ./.venv (created here).
 # PyTorch: TORCH is what pip installs when torch is not importable yet. The default pin takes the
@@ -24,7 +25,7 @@ PY := .venv/bin/python
 STAMP_DIR := .venv
 endif
 
-.PHONY: workbook test install install-dev bench clean
+.PHONY: workbook test lab install install-dev bench clean
 
 workbook: $(STAMP_DIR)/.installed-run
 	$(PY) -m colorlab workbook --profile $(PROFILE) $(if $(OUT),--out $(OUT))
@@ -33,6 +34,12 @@ test: $(STAMP_DIR)/.installed-dev
 	$(PY) -m pytest tests -q
 	$(PY) tests/prepare_nbval.py build/nbval
 	$(PY) -m pytest --nbval-lax -p no:cacheprovider build/nbval -q
+
+# JupyterLab on the notebooks; no news pop-up, no update check (the course machines are offline)
+lab: $(STAMP_DIR)/.installed-run
+	$(PY) -m jupyter lab --ServerApp.root_dir=notebooks --LabApp.news_url=None \
+		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP_DIR)/.installed-dev
 	$(PY) -m colorlab bench

@@ -12,7 +12,8 @@ def _name(spec: str) -> str:
 
 
 def test_environment_yml_matches_pyproject():
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = project["dependencies"] + project["optional-dependencies"]["dev"]
     wanted = {_name(d) for d in deps}
     listed = set()
     text = (ROOT / "environment.yml").read_text()
