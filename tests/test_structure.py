@@ -10,7 +10,7 @@ LAYERS = [
     {"color", "profiles"},
     {"data"},
     {"bins"},
-    {"losses", "metrics", "toys", "gradcheck"},
+    {"losses", "metrics", "toys", "gradcheck", "hints"},
     {"models"},
     {"tasks"},
     {"train"},
