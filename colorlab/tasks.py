@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorlab import bins, losses, metrics, profiles
+from colorlab import bins, hints, losses, metrics, profiles
 from colorlab.color import rgb_to_lab
 
 TASKS: dict[str, type] = {}
@@ -361,3 +361,191 @@ class SpeciesClassifier(Task):
 def networks(**nets) -> SimpleNamespace:
     """A namespace of (wrapped) networks, for two-network tasks' ``wrap``."""
     return SimpleNamespace(**nets)
+
+
+# --- Koalarization, Deep Colorization, GAN ---
+# Deep Koalarization trains with ``Regression`` (MSE on ab / 127, Adam 1e-3: Baldassarre et al.
+# §3.3, the base recipe). Below: the U-Net's L1 task and the conditional GAN of Nazeri et al.
+
+NAZERI_ADAM = {"betas": (0.5, 0.999)}   # Nazeri et al. (from the review): Adam lr 2e-4, β1 = 0.5
+
+
+@register("l1")
+class L1Regression(Task):
+    """Predict ab directly and minimise the mean absolute error on ab / model.ab_scale.
+
+    Nazeri et al.'s baseline: the U-Net alone, trained with L1. Recipe: their Adam (lr 2e-4,
+    β1 = 0.5), the same as the GAN's, so the two runs of notebook 09 differ only in the loss.
+    """
+
+    LR = 2e-4
+    OPTIMIZER_KW = NAZERI_ADAM
+    EPOCHS = {"smoke": 1, "cpu": 5, "gpu": 30}
+
+    def loss(self, model, batch):
+        scale = unwrap(model).ab_scale
+        pred = self.forward(model, batch)
+        return F.l1_loss(pred.float() / scale, batch["ab"] / scale), {}
+
+
+@register("gan")
+class ConditionalGAN(L1Regression):
+    """Nazeri et al.'s conditional GAN: a generator (L → ab) against a discriminator (L ⊕ ab).
+
+    The model holds both networks (``model.generator``, ``model.discriminator``); ``model(L)`` is
+    the generator. One ``step`` updates the discriminator on real and generated pairs, with
+    one-sided label smoothing (real = ``real_label``, fake = 0), then the generator on
+    adversarial + ``lambda_l1`` · L1 (ab / 110). Each network has its own Adam (lr 2e-4, β1 = 0.5)
+    and, under DDP, its own wrapper. Logged: ``loss`` (= ``loss_g``), ``loss_g``, ``loss_d``,
+    ``loss_adv``, ``loss_l1`` and ``d_real`` / ``d_fake``, the discriminator's mean probability
+    of "real" for real and generated pairs. ``loss`` on validation is the L1 part alone, the
+    number comparable with the L1 baseline.
+
+    lambda_l1: weight of L1 (100 in the paper; 0 gives a GAN with nothing tying the colours to
+    the photo). real_label: the target of real pairs (0.9 in the paper; 1 switches smoothing off).
+    """
+
+    LAMBDA_L1 = 100.0   # Nazeri et al. (review): generator loss = adversarial + λ·L1, λ = 100
+    REAL_LABEL = 0.9    # one-sided label smoothing
+
+    def __init__(self, size: int | None = None, profile: str = "auto", augment: bool = True,
+                 lambda_l1: float = LAMBDA_L1, real_label: float = REAL_LABEL):
+        super().__init__(size, profile, augment)
+        self.lambda_l1, self.real_label = float(lambda_l1), float(real_label)
+
+    def wrap(self, model, wrap_fn):
+        return networks(generator=wrap_fn(model.generator), discriminator=wrap_fn(model.discriminator),
+                        scale=model.ab_scale)
+
+    def configure_optimizers(self, model, lr: float | None = None, **optimizer_kw) -> list:
+        """[Adam of the generator, Adam of the discriminator], both with the recipe's settings."""
+        kw = {**self.optimizer_kw, **optimizer_kw}
+        return [torch.optim.Adam(model.generator.parameters(), lr=lr or self.lr, **kw),
+                torch.optim.Adam(model.discriminator.parameters(), lr=lr or self.lr, **kw)]
+
+    def step(self, nets, batch, optimizers, autocast) -> dict:
+        opt_g, opt_d = optimizers
+        L, ab = batch["L"], batch["ab"]
+        bce = F.binary_cross_entropy_with_logits
+        with autocast():
+            fake = nets.generator(L)
+        # the discriminator: real pairs → real_label, generated pairs → 0 (one call, both halves)
+        opt_d.zero_grad(set_to_none=True)
+        with autocast():
+            d = nets.discriminator(torch.cat([L, L]), torch.cat([ab, fake.detach()])).float()
+        d_real, d_fake = d.chunk(2)
+        loss_d = bce(d_real, torch.full_like(d_real, self.real_label)) + bce(d_fake, torch.zeros_like(d_fake))
+        loss_d.backward()
+        opt_d.step()
+        # the generator: fool the discriminator, and stay near the truth (L1)
+        opt_g.zero_grad(set_to_none=True)
+        with autocast():
+            d_gen = nets.discriminator(L, fake).float()
+        loss_adv = bce(d_gen, torch.ones_like(d_gen))
+        loss_l1 = F.l1_loss(fake.float() / nets.scale, ab / nets.scale)
+        loss_g = loss_adv + self.lambda_l1 * loss_l1
+        loss_g.backward()
+        opt_g.step()
+        return {"loss": loss_g.detach(), "loss_g": loss_g.detach(), "loss_d": loss_d.detach(),
+                "loss_adv": loss_adv.detach(), "loss_l1": loss_l1.detach(),
+                "d_real": torch.sigmoid(d_real.detach()).mean(),
+                "d_fake": torch.sigmoid(d_fake.detach()).mean()}
+
+    def config(self) -> dict:
+        return {**super().config(), "lambda_l1": self.lambda_l1, "real_label": self.real_label}
+
+
+# --- user hints (Daly & Zhao; SIGGRAPH17) ---
+# Tasks whose model is also told some true colours. The hints are drawn in ``batch`` from the
+# run's generator on the batch's device (``hints.py``), so resume stays bit-exact; colouring
+# without hints gives the model an empty hint image (``hints.none_like``).
+
+HINT_KINDS = ("points", "circles")
+
+
+def draw_hints(kind: str, ab: torch.Tensor, gen, n=None) -> dict:
+    """Simulated hints for a batch with true chroma ab (N, 2, H, W): the hint dict of ``hints.make``.
+
+    kind: "points" (SIGGRAPH17 patches, each its mean colour) | "circles" (Daly & Zhao).
+    n: None — the papers' random counts; an int — exactly n patches / circles per image.
+    gen: the run's generator (None: a fixed one, seed 0, e.g. for validation).
+    """
+    N, _, H, W = ab.shape
+    gen = gen if gen is not None else torch.Generator().manual_seed(0)
+    if kind == "points":
+        mask = hints.points(H, W, N, n=n, gen=gen, device=ab.device)
+    elif kind == "circles":
+        mask = hints.circles(H, W, N, **({} if n is None else {"n": int(n)}), gen=gen, device=ab.device)
+    else:
+        raise ValueError(f"unknown hint kind {kind!r}; use one of {', '.join(HINT_KINDS)}")
+    return hints.make(ab, mask)
+
+
+class WithHints:
+    """Mixin: add ``hint_ab`` / ``hint_mask`` to the batch and feed (L, hint_ab, hint_mask).
+
+    In training the hints are drawn at random; in validation (``gen`` None) from a fixed
+    generator, so every evaluation sees the same hints. When colouring, hints given as
+    ``inference_batch(L, hint_ab=…, hint_mask=…)`` are resized to L's size (area-weighted);
+    missing ones are empty.
+    """
+
+    hint_kind = "points"
+
+    def batch(self, images_u8, labels, train, gen):
+        b = super().batch(images_u8, labels, train, gen)
+        b.update(draw_hints(self.hint_kind, b["ab"], gen if train else None))
+        return b
+
+    def inference_batch(self, L, **extra):
+        given = {k: extra.pop(k) for k in ("hint_ab", "hint_mask") if k in extra}
+        if len(given) == 1:
+            raise ValueError("hints need both hint_ab and hint_mask")
+        h = hints.resize(given, L.shape[-2:]) if given else hints.none_like(L)
+        return {"L": L, **{k: v.to(L.device) for k, v in h.items()}, **extra}
+
+    def inputs(self, batch):
+        return batch["L"], batch["hint_ab"], batch["hint_mask"]
+
+    def config(self):
+        return {**super().config(), "hint_kind": self.hint_kind}
+
+
+@register("zhang_hints")
+class UserHints(WithHints, Task):
+    """SIGGRAPH17's local hints: ab regressed with a smooth-L1 (Huber, δ = 1 Lab unit) loss on
+    ab / 110, plus — when the model has a classification head — cross-entropy over the 529 cells
+    of the 10-unit ab grid at 1/4 resolution (no rebalancing), weighted 1 : ``lambda_reg``.
+
+    hint_kind: "points" (SIGGRAPH17's simulated user, the default) | "circles".
+    Recipe: Adam lr 1e-3 on a cosine (SIGGRAPH17 fine-tunes from ECCV16 at 1e-5; from scratch on a
+    CPU budget of a few hundred steps a larger rate is needed).
+    """
+
+    LR = 1e-3
+    SCHEDULE = "cosine"
+    EPOCHS = {"smoke": 1, "cpu": 6, "gpu": 30}
+    LAMBDA_REG = 10.0    # SIGGRAPH17: loss = CE + λ · regression, λ = 10 (with the class head)
+
+    def __init__(self, size: int | None = None, profile: str = "auto", augment: bool = True,
+                 hint_kind: str = "points"):
+        super().__init__(size, profile, augment)
+        if hint_kind not in HINT_KINDS:
+            raise ValueError(f"unknown hint kind {hint_kind!r}; use one of {', '.join(HINT_KINDS)}")
+        self.hint_kind = hint_kind
+
+    def to_ab(self, output, batch, T=None):
+        return (output[0] if isinstance(output, tuple) else output).float()
+
+    def loss(self, model, batch):
+        out = self.forward(model, batch)
+        ab, scale = batch["ab"], unwrap(model).ab_scale
+        pred = out[0] if isinstance(out, tuple) else out
+        reg = F.smooth_l1_loss(pred.float() / scale, ab / scale, beta=1.0 / scale)
+        if not isinstance(out, tuple):
+            return reg, {}
+        logits = out[1].float()
+        ab4 = ab[:, :, ::4, ::4][..., :logits.shape[-2], :logits.shape[-1]]
+        cell = ((ab4.clamp(-110, 110) + 110) / 10).round().long()       # 0 … 22 per channel
+        ce = F.cross_entropy(logits, cell[:, 0] * 23 + cell[:, 1])
+        return ce + self.LAMBDA_REG * reg, {"loss_reg": reg.detach(), "loss_ce": ce.detach()}

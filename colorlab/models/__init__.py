@@ -27,14 +27,19 @@ from torch import nn
 
 from .common import count_parameters, crop, pad_to_multiple
 from .regression import RegressionNet
+from .unet import UNet, UNetGAN
 from .vgg16 import GrayClassifier, VGG16Decoder, VGG16Features, load_vgg16_weights, vgg16
 from .zhang_eccv16 import ZhangECCV16
+from .zhang_hints import ZhangHints
 
 REGISTRY: dict[str, type[nn.Module]] = {
     "regression": RegressionNet,
     "vgg16_decoder": VGG16Decoder,
     "zhang_eccv16": ZhangECCV16,
     "gray_classifier": GrayClassifier,
+    "zhang_hints": ZhangHints,          # SIGGRAPH17: local user hints
+    "unet": UNet,                       # Nazeri et al.: the L1 baseline
+    "unet_gan": UNetGAN,                # Nazeri et al.: U-Net generator + discriminator
 }
 
 
