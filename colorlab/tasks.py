@@ -399,7 +399,8 @@ class ConditionalGAN(L1Regression):
     and, under DDP, its own wrapper. Logged: ``loss`` (= ``loss_g``), ``loss_g``, ``loss_d``,
     ``loss_adv``, ``loss_l1`` and ``d_real`` / ``d_fake``, the discriminator's mean probability
     of "real" for real and generated pairs. ``loss`` on validation is the L1 part alone, the
-    number comparable with the L1 baseline.
+    number comparable with the L1 baseline. ``trace`` keeps every step's logs as floats (this
+    process's steps only: a resumed run's trace starts at the resume).
 
     lambda_l1: weight of L1 (100 in the paper; 0 gives a GAN with nothing tying the colours to
     the photo). real_label: the target of real pairs (0.9 in the paper; 1 switches smoothing off).
@@ -412,6 +413,7 @@ class ConditionalGAN(L1Regression):
                  lambda_l1: float = LAMBDA_L1, real_label: float = REAL_LABEL):
         super().__init__(size, profile, augment)
         self.lambda_l1, self.real_label = float(lambda_l1), float(real_label)
+        self.trace: list[dict] = []   # every step's logs as floats, to plot the two losses fighting
 
     def wrap(self, model, wrap_fn):
         return networks(generator=wrap_fn(model.generator), discriminator=wrap_fn(model.discriminator),
@@ -446,10 +448,12 @@ class ConditionalGAN(L1Regression):
         loss_g = loss_adv + self.lambda_l1 * loss_l1
         loss_g.backward()
         opt_g.step()
-        return {"loss": loss_g.detach(), "loss_g": loss_g.detach(), "loss_d": loss_d.detach(),
+        logs = {"loss": loss_g.detach(), "loss_g": loss_g.detach(), "loss_d": loss_d.detach(),
                 "loss_adv": loss_adv.detach(), "loss_l1": loss_l1.detach(),
                 "d_real": torch.sigmoid(d_real.detach()).mean(),
                 "d_fake": torch.sigmoid(d_fake.detach()).mean()}
+        self.trace.append({k: float(v) for k, v in logs.items()})
+        return logs
 
     def config(self) -> dict:
         return {**super().config(), "lambda_l1": self.lambda_l1, "real_label": self.real_label}

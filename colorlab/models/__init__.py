@@ -26,6 +26,7 @@ import inspect
 from torch import nn
 
 from .common import count_parameters, crop, pad_to_multiple
+from .koalarization import Koalarization
 from .regression import RegressionNet
 from .unet import UNet, UNetGAN
 from .vgg16 import GrayClassifier, VGG16Decoder, VGG16Features, load_vgg16_weights, vgg16
@@ -40,6 +41,7 @@ REGISTRY: dict[str, type[nn.Module]] = {
     "zhang_hints": ZhangHints,          # SIGGRAPH17: local user hints
     "unet": UNet,                       # Nazeri et al.: the L1 baseline
     "unet_gan": UNetGAN,                # Nazeri et al.: U-Net generator + discriminator
+    "koalarization": Koalarization,     # Baldassarre et al.: encoder + global embedding + decoder
 }
 
 
