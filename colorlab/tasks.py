@@ -459,6 +459,45 @@ class ConditionalGAN(L1Regression):
         return {**super().config(), "lambda_l1": self.lambda_l1, "real_label": self.real_label}
 
 
+@register("pixels")
+class PixelRegression(Task):
+    """Cheng et al.'s Deep Colorization: a fully connected net trained on sampled pixels.
+
+    Each training photo gives ``pixels`` random pixels (drawn from the run's seeded generator, so
+    resume stays bit-exact; an evenly spaced set on validation). The model sees (L, pixels) and
+    returns the ab of those pixels; the loss is MSE on ab / 110. Colouring a photo feeds L alone:
+    every pixel, then the joint bilateral refinement. Recipe: Adam lr 1e-3, constant.
+    """
+
+    EPOCHS = {"smoke": 1, "cpu": 3, "gpu": 10}
+    PIXELS = 256
+
+    def __init__(self, size: int | None = None, profile: str = "auto", augment: bool = True,
+                 pixels: int = PIXELS):
+        super().__init__(size, profile, augment)
+        self.pixels = int(pixels)
+
+    def batch(self, images_u8, labels, train, gen) -> dict:
+        b = super().batch(images_u8, labels, train, gen)
+        n, _, h, w = b["L"].shape
+        k = min(self.pixels, h * w)
+        if train and gen is not None:
+            idx = torch.randint(0, h * w, (n, k), generator=gen)
+        else:
+            idx = torch.linspace(0, h * w - 1, k).round().long().expand(n, k)
+        b["pixels"] = idx.to(b["L"].device)
+        return b
+
+    def loss(self, model, batch):
+        scale = unwrap(model).ab_scale
+        pred = model(batch["L"], batch["pixels"])                           # (N, 2, P)
+        true = batch["ab"].flatten(2).gather(2, batch["pixels"][:, None, :].expand(-1, 2, -1))
+        return losses.mse(pred.float(), true, scale), {}
+
+    def config(self):
+        return {**super().config(), "pixels": self.pixels}
+
+
 # --- user hints (Daly & Zhao; SIGGRAPH17) ---
 # Tasks whose model is also told some true colours. The hints are drawn in ``batch`` from the
 # run's generator on the batch's device (``hints.py``), so resume stays bit-exact; colouring
@@ -467,19 +506,20 @@ class ConditionalGAN(L1Regression):
 HINT_KINDS = ("points", "circles")
 
 
-def draw_hints(kind: str, ab: torch.Tensor, gen, n=None) -> dict:
+def draw_hints(kind: str, ab: torch.Tensor, gen, n=None, **kw) -> dict:
     """Simulated hints for a batch with true chroma ab (N, 2, H, W): the hint dict of ``hints.make``.
 
     kind: "points" (SIGGRAPH17 patches, each its mean colour) | "circles" (Daly & Zhao).
     n: None — the papers' random counts; an int — exactly n patches / circles per image.
-    gen: the run's generator (None: a fixed one, seed 0, e.g. for validation).
+    gen: the run's generator (None: a fixed one, seed 0, e.g. for validation). kw: passed on to
+    ``hints.points`` / ``hints.circles`` (e.g. ``sizes=(2,)``).
     """
     N, _, H, W = ab.shape
     gen = gen if gen is not None else torch.Generator().manual_seed(0)
     if kind == "points":
-        mask = hints.points(H, W, N, n=n, gen=gen, device=ab.device)
+        mask = hints.points(H, W, N, n=n, gen=gen, device=ab.device, **kw)
     elif kind == "circles":
-        mask = hints.circles(H, W, N, **({} if n is None else {"n": int(n)}), gen=gen, device=ab.device)
+        mask = hints.circles(H, W, N, **({} if n is None else {"n": int(n)}), gen=gen, device=ab.device, **kw)
     else:
         raise ValueError(f"unknown hint kind {kind!r}; use one of {', '.join(HINT_KINDS)}")
     return hints.make(ab, mask)

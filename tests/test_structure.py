@@ -10,7 +10,7 @@ LAYERS = [
     {"color", "profiles"},
     {"data"},
     {"bins"},
-    {"losses", "metrics", "toys", "gradcheck", "hints"},
+    {"losses", "metrics", "toys", "gradcheck", "hints", "descriptors"},
     {"models"},
     {"tasks"},
     {"train"},

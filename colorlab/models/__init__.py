@@ -26,6 +26,7 @@ import inspect
 from torch import nn
 
 from .common import count_parameters, crop, pad_to_multiple
+from .deep_colorization import DeepColorization
 from .koalarization import Koalarization
 from .regression import RegressionNet
 from .unet import UNet, UNetGAN
@@ -42,6 +43,7 @@ REGISTRY: dict[str, type[nn.Module]] = {
     "unet": UNet,                       # Nazeri et al.: the L1 baseline
     "unet_gan": UNetGAN,                # Nazeri et al.: U-Net generator + discriminator
     "koalarization": Koalarization,     # Baldassarre et al.: encoder + global embedding + decoder
+    "deep_colorization": DeepColorization,  # Cheng et al.: per-pixel descriptors + FC net + bilateral
 }
 
 
