@@ -5,15 +5,17 @@ notebook's outputs under a colorlab MIME type, so that the executed ``.ipynb`` f
 record. Outside, ``runs.read(path)`` collects those values back.
 
 ``run`` executes one notebook with parameters, ``sweep`` a grid of parameters (one executed copy
-per point, a ``results.csv`` and a Markdown table), and ``workbook`` every notebook of the
-sequence into a fresh ``runs/<timestamp>-<profile>/`` folder with ``results.json`` and
-``summary.md``. A notebook that fails keeps its executed copy (with the error in it) and does not
-stop the others.
+per point, a ``results.csv`` and a Markdown table; a repeated sweep keeps the points that already
+ran), and ``workbook`` every notebook of the sequence into a fresh ``runs/<timestamp>-<profile>/``
+folder with ``results.json`` and ``summary.md``. A notebook that fails keeps its executed copy
+(with the error in it) and does not stop the others. A notebook's ``out_dir`` parameter (where it
+saves checkpoints) points into the run's folder, so no two runs overwrite each other's weights.
 """
 from __future__ import annotations
 
 import ast
 import csv
+import glob
 import itertools
 import json
 import math
@@ -167,9 +169,28 @@ def check(expectations: list[Expect], profile: str | None = None, values: dict |
     return Table(["what", "expected (cpu reference run)", "this run", "holds"], rows, note)
 
 
+def load_notebook(path):
+    """The notebook at ``path`` (nbformat v4); a ValueError naming the file if it is not one.
+
+    A missing or unreadable file raises the OSError (it names the file too).
+    """
+    if Path(path).suffix != ".ipynb":
+        raise ValueError(f"{path} is not a notebook (a notebook's name ends in .ipynb)")
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except OSError:
+        raise
+    except Exception as exc:  # nbformat raises many kinds for a broken file (JSON, schema, types)
+        raise ValueError(f"{path} is not a readable notebook ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
 def read(path) -> dict:
     """All values a notebook recorded with :func:`record`: ``{key: value}`` (last write wins)."""
-    nb = nbformat.read(str(path), as_version=4)
+    return _records(load_notebook(path))
+
+
+def _records(nb) -> dict:
     found = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -198,7 +219,7 @@ def parameters(notebook) -> dict[str, Parameter]:
 
     Types come from an annotation (``epochs: int | None = None``) or else from the default.
     """
-    nb = nbformat.read(str(notebook), as_version=4)
+    nb = load_notebook(notebook)
     cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if not cells:
         raise ParameterError(f"{notebook} has no cell tagged 'parameters'")
@@ -283,10 +304,17 @@ class RunResult:
 
 
 def find_notebook(name) -> Path:
-    """A notebook path, or a name like ``05`` / ``05_colorful_classification`` in notebooks/."""
+    """A notebook path, or a name like ``05`` / ``05_colorful_classification`` in notebooks/.
+
+    A path (it ends in ``.ipynb`` or names a folder) must exist; a short name must match one notebook.
+    """
     path = Path(name)
-    if path.suffix == ".ipynb" and path.exists():
-        return path
+    if path.suffix == ".ipynb" or len(path.parts) > 1:
+        if path.suffix == ".ipynb" and path.is_file():
+            return path
+        what = "no notebook file" if path.suffix == ".ipynb" else "not a notebook (.ipynb) file:"
+        raise FileNotFoundError(f"{what} {path}; give the path of an .ipynb file, or a name "
+                                f"such as 05 for the workbook's notebooks")
     matches = sorted(NOTEBOOK_DIR.glob(f"{name}*.ipynb"))
     if len(matches) == 1:
         return matches[0]
@@ -298,14 +326,17 @@ def run(notebook, params: dict | None = None, out_dir=".", output_name: str | No
         progress: bool = True) -> RunResult:
     """Execute ``notebook`` with ``params`` into ``out_dir``; never raises for a failing cell.
 
-    The executed copy is written even when a cell fails (papermill marks the failing cell).
-    Returns a :class:`RunResult` with the recorded results.
+    The executed copy is written even when a cell fails (papermill marks the failing cell). A
+    notebook with an ``out_dir`` parameter writes its checkpoints and figures there: to
+    ``out_dir`` (absolute) unless ``params`` names another folder. Returns a :class:`RunResult`
+    with the recorded results.
     """
     import papermill as pm
     notebook = find_notebook(notebook)
     params = check_parameters(notebook, dict(params or {}))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    params = with_out_dir(notebook, params, out_dir)
     output = out_dir / (output_name or notebook.name)
     start = time.perf_counter()
     error = ""
@@ -319,6 +350,18 @@ def run(notebook, params: dict | None = None, out_dir=".", output_name: str | No
     seconds = time.perf_counter() - start
     results = read(output) if output.exists() else {}
     return RunResult(str(notebook), str(output), not error, seconds, params, results, error)
+
+
+def with_out_dir(notebook, params: dict, folder) -> dict:
+    """``params`` with the notebook's ``out_dir`` parameter set to ``folder``, if it has one.
+
+    An ``out_dir`` already in ``params`` is kept, made absolute: the notebook runs in its own
+    folder, so a relative path would otherwise land beside the notebook, not where you are.
+    """
+    given = params.get("out_dir", folder)
+    if "out_dir" not in parameters(notebook) or not isinstance(given, (str, Path)):
+        return params   # no such parameter, or a value (None) that the notebook reads itself
+    return {**params, "out_dir": str(Path(given).resolve())}
 
 
 def new_run_dir(profile: str, root="runs") -> Path:
@@ -393,9 +436,15 @@ def _fmt(v) -> str:
 def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bool = True):
     """Run ``notebook`` once per point of the parameter ``grid`` (``{"T": [0.1, 0.38, 1.0]}``).
 
-    Every point is checked before the first one runs. Each point's executed copy goes to
-    ``out_dir``; after each point ``results.csv`` and ``results.md`` are rewritten, so a failing
-    point (or an interrupted sweep) leaves the others' results intact. Returns the RunResults.
+    Every point is checked before the first one runs. Point ``T=0.1`` of ``05_….ipynb`` is
+    executed into ``out_dir/05_…[T=0.1].ipynb``; if the notebook has an ``out_dir`` parameter,
+    the point's checkpoints go to the folder ``out_dir/05_…[T=0.1]/``, so points never share one.
+
+    A sweep resumes: a point already executed in ``out_dir`` without error and with recorded
+    results is kept, not run again; failed and new points run. After each point ``results.csv``
+    and ``results.md`` are rewritten with every point in the folder (earlier sweeps' too, and each
+    failed point's error), so an interrupted or repeated sweep loses nothing. Returns the
+    RunResults of this grid's points.
     """
     notebook = find_notebook(notebook)
     fixed = dict(fixed or {})
@@ -404,30 +453,109 @@ def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bo
     for point in points:
         check_parameters(notebook, {**fixed, **point})
     out_dir = Path(out_dir)
+    earlier = earlier_points(out_dir, notebook)
+    for point in points:
+        _check_same_point(earlier.get(point_name(notebook, point)), {**fixed, **point})
     out_dir.mkdir(parents=True, exist_ok=True)
     outcomes = []
     for point in points:
-        tag = ",".join(f"{k}={v}" for k, v in point.items()).replace("/", "_")
-        print(f"[colorlab] {notebook.stem} {tag} …", flush=True)
-        res = run(notebook, {**fixed, **point}, out_dir, f"{notebook.stem}[{tag}].ipynb", progress)
-        print(f"[colorlab] {tag}: {'ok' if res.ok else 'FAILED'} in {res.seconds:.1f} s"
-              + (f" — {res.error}" if res.error else ""), flush=True)
-        outcomes.append(res)
-        write_table(out_dir, names, outcomes)
+        outcomes.append(_sweep_point(notebook, point, fixed, out_dir, earlier, progress))
+        write_table(out_dir, names, _all_points(earlier, outcomes))
     return outcomes
 
 
+def point_name(notebook: Path, point: dict) -> str:
+    """``05_colorful_classification[T=0.1,lam=0.5]``: the stem of a point's files."""
+    tag = ",".join(f"{k}={v}" for k, v in point.items()).replace("/", "_")
+    return f"{notebook.stem}[{tag}]"
+
+
+def _sweep_point(notebook, point, fixed, out_dir: Path, earlier: dict, progress) -> RunResult:
+    """Run one point into ``out_dir`` (its checkpoints in a folder of its own), or keep the
+    earlier run of it if that one finished with results."""
+    name = point_name(notebook, point)
+    tag = name[len(notebook.stem) + 1:-1]
+    old = earlier.get(name)
+    if old is not None and old.ok and old.results:
+        print(f"[colorlab] {tag}: kept from an earlier sweep ({Path(old.output).name})", flush=True)
+        return old
+    params = with_out_dir(notebook, {**fixed, **point}, out_dir / name)
+    print(f"[colorlab] {notebook.stem} {tag} …", flush=True)
+    res = run(notebook, params, out_dir, f"{name}.ipynb", progress)
+    print(f"[colorlab] {tag}: {'ok' if res.ok else 'FAILED'} in {res.seconds:.1f} s"
+          + (f" — {res.error}" if res.error else ""), flush=True)
+    return res
+
+
+def earlier_points(out_dir, notebook: Path) -> dict[str, RunResult]:
+    """The points of ``notebook`` executed in ``out_dir`` before: ``{point name: RunResult}``."""
+    paths = sorted(Path(out_dir).glob(f"{glob.escape(notebook.stem)}[[]*].ipynb"))
+    return {p.stem: executed(p, notebook) for p in paths}
+
+
+def executed(path, notebook=None) -> RunResult:
+    """What an executed notebook holds: its parameters, recorded results, time and error.
+
+    ok is False when a cell raised (error: ``"Name: message"``) or the run never finished.
+    """
+    nb = load_notebook(path)
+    meta = nb.metadata.get("papermill", {})
+    errors = [f"{o.get('ename')}: {o.get('evalue')}" for c in nb.cells
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    error = errors[0] if errors else ""
+    if not error and meta.get("exception"):
+        error = "a cell failed (see the notebook)"
+    if not error and not meta.get("end_time"):
+        error = "the run did not finish (interrupted?)"
+    return RunResult(str(notebook or meta.get("input_path", "")), str(path), not error,
+                     meta.get("duration") or 0.0, dict(meta.get("parameters") or {}),
+                     _records(nb), error)
+
+
+def _check_same_point(old: RunResult | None, params: dict) -> None:
+    """Refuse to resume a folder whose run of this point had other parameters (a profile …)."""
+    if old is None or not old.ok:
+        return   # nothing there, or a failed run: this point runs (again)
+    ran = {k: v for k, v in old.params.items() if k != "out_dir"}
+    want = json.loads(json.dumps({k: v for k, v in params.items() if k != "out_dir"}, default=str))
+    if ran != want:
+        raise ParameterError(f"{old.output} ran with {ran}, not {want}: sweep into another "
+                             "folder (--out), or delete that file to run the point again")
+
+
+def _all_points(earlier: dict, outcomes: list[RunResult]) -> list[RunResult]:
+    """Earlier sweeps' points that this grid does not have, then this grid's points."""
+    now = {Path(o.output).stem for o in outcomes}
+    return [o for name, o in earlier.items() if name not in now] + outcomes
+
+
 def write_table(out_dir, names: list[str], outcomes: list[RunResult]):
-    """results.csv and results.md: one row per run, parameters then recorded results."""
+    """results.csv and results.md: one row per run, parameters then recorded results.
+
+    The columns are ``names``, any other parameter whose value differs between rows (points
+    of an earlier sweep), ok, seconds, the recorded keys, and the error of a failed run.
+    """
+    names = names + _varying(outcomes, exclude=names + ["out_dir"])
     keys = sorted({k for o in outcomes for k in o.results})
-    header = names + ["ok", "seconds"] + keys
-    rows = [[o.params.get(n) for n in names] + [o.ok, round(o.seconds, 1)]
-            + [o.results.get(k, "") for k in keys] for o in outcomes]
+    header = names + ["ok", "seconds"] + keys + ["error"]
+    rows = [[o.params.get(n, "") for n in names] + [o.ok, round(o.seconds, 1)]
+            + [o.results.get(k, "") for k in keys] + [o.error] for o in outcomes]
     with open(Path(out_dir) / "results.csv", "w", newline="") as f:
         csv.writer(f).writerows([header] + rows)
     md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    md += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
+    md += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows]
     (Path(out_dir) / "results.md").write_text("\n".join(md) + "\n")
+
+
+def _varying(outcomes: list[RunResult], exclude: list[str]) -> list[str]:
+    """Parameter names, other than ``exclude``, whose value is not the same in every run."""
+    given = dict.fromkeys(k for o in outcomes for k in o.params if k not in exclude)
+    return [k for k in given if len({repr(o.params.get(k, "")) for o in outcomes}) > 1]
+
+
+def _md_cell(v) -> str:
+    """A value as one Markdown table cell (one line, ``|`` escaped)."""
+    return " ".join(_fmt(v).split()).replace("|", "\\|")
 
 
 # --- keeping stored notebooks clean ------------------------------------------------------------
@@ -438,7 +566,7 @@ CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 def clean(path) -> bool:
     """Strip a stored notebook: no outputs (except cells marked ``# NBVAL_CHECK_OUTPUT``, whose
     text outputs nbval compares, with an execution count), no widget state. Returns True if changed."""
-    nb = nbformat.read(str(path), as_version=4)
+    nb = load_notebook(path)
     before = nbformat.writes(nb)
     nb.metadata.pop("widgets", None)
     nb.metadata.pop("papermill", None)
