@@ -33,6 +33,7 @@ from .unet import UNet, UNetGAN
 from .vgg16 import GrayClassifier, VGG16Decoder, VGG16Features, load_vgg16_weights, vgg16
 from .zhang_eccv16 import ZhangECCV16
 from .zhang_hints import ZhangHints
+from .daly_zhao import HNet, RTNet
 
 REGISTRY: dict[str, type[nn.Module]] = {
     "regression": RegressionNet,
@@ -40,6 +41,8 @@ REGISTRY: dict[str, type[nn.Module]] = {
     "zhang_eccv16": ZhangECCV16,
     "gray_classifier": GrayClassifier,
     "zhang_hints": ZhangHints,          # SIGGRAPH17: local user hints
+    "rtnet": RTNet,                     # Daly & Zhao: palette from the colour photo
+    "hnet": HNet,                       # Daly & Zhao: palette from hints, RTNet reconstructs
     "unet": UNet,                       # Nazeri et al.: the L1 baseline
     "unet_gan": UNetGAN,                # Nazeri et al.: U-Net generator + discriminator
     "koalarization": Koalarization,     # Baldassarre et al.: encoder + global embedding + decoder

@@ -2,6 +2,8 @@
 
 - :mod:`.temperature` — :func:`temperature_explorer`: Zhang et al. 2016's annealed mean under a
   slider, from the mean (T = 1) to almost the mode (T = 0.01).
+- :mod:`.coverage` — :func:`coverage_explorer`: 0 … 200 simulated hints (points or circles) on one
+  photo; the colouring, the error map and the PSNR follow the slider.
 
 Each widget asks the model's task how to feed the model (``tasks.of(model)``), so it works for
 any registered model whose task it fits. Each also shows a still picture of its state under the
@@ -10,5 +12,6 @@ not found" where the live widget was (the kernel that drew it is gone; run the c
 the still stays.
 """
 from .temperature import TemperatureExplorer, temperature_explorer
+from .coverage import CoverageExplorer, coverage_explorer
 
-__all__ = ["TemperatureExplorer", "temperature_explorer"]
+__all__ = ["TemperatureExplorer", "temperature_explorer", "CoverageExplorer", "coverage_explorer"]
