@@ -128,3 +128,10 @@ def test_one_training_step_and_a_checkpoint_that_colours(tmp_path):
     loaded = train.load_model(tmp_path / "last.pt")
     assert tasks.of(loaded).pixels == 32
     np.testing.assert_allclose(inference.colorize(loaded, photos[0]), inference.colorize(net, photos[0]), atol=1e-5)
+
+
+def test_the_command_line_trains_it(tmp_path):
+    from colorlab.__main__ import main
+    assert main(["train", "--model", "deep_colorization", "--data", "flowers", "--profile", "smoke",
+                 "--limit", "24", "--size", "16", "--batch-size", "8", "--out", str(tmp_path), "--quiet"]) == 0
+    assert isinstance(tasks.of(train.load_model(tmp_path / "last.pt")), tasks.PixelRegression)

@@ -137,3 +137,13 @@ def test_unet_gan_under_torchrun_ends_with_equal_weights(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     state = torch.load(tmp_path / "last.pt", weights_only=True)
     assert state["world"] == 2 and state["step"] == 32 // 2 // 8
+
+
+@pytest.mark.parametrize("name", ["unet", "unet_gan"])
+def test_the_command_line_trains_and_colours_with_the_model(tmp_path, name):
+    assert main(["train", "--model", name, "--data", "flowers", "--profile", "smoke", "--limit", "24",
+                 "--size", "16", "--batch-size", "8", "--out", str(tmp_path / "m"), "--quiet"]) == 0
+    assert train.load_model(tmp_path / "m" / "last.pt").config["width"] == 0.125
+    img = tmp_path / "photo.png"
+    Image.fromarray(toy_photos(1, size=40)[0]).save(img)
+    assert main(["colorize", str(img), "--model", str(tmp_path / "m"), "--out", str(tmp_path / "out")]) == 0

@@ -101,3 +101,10 @@ def test_one_training_step_changes_everything_but_the_embedder_and_the_checkpoin
     loaded = train.load_model(tmp_path / "last.pt")
     np.testing.assert_allclose(inference.colorize(loaded, photos[0]), inference.colorize(net, photos[0]),
                                atol=1e-6)
+
+
+def test_the_command_line_trains_it(tmp_path):
+    from colorlab.__main__ import main
+    assert main(["train", "--model", "koalarization", "--data", "flowers", "--profile", "smoke",
+                 "--limit", "24", "--size", "16", "--batch-size", "8", "--out", str(tmp_path), "--quiet"]) == 0
+    assert train.load_model(tmp_path / "last.pt").config["embedder"] == "none"

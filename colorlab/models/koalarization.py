@@ -24,7 +24,10 @@ dict, so a checkpoint alone colours a photo:
   ``embedder_weights`` = its local state dict file (never downloaded); the embedding is its
   average-pooled conv features (D = 512).
 - ``"none"``: zeros of ``embedding_dim`` (the ablation: the same network without the global
-  branch; the fusion conv's weights for the embedding then never receive a gradient).
+  branch; the fusion conv's weights for the embedding then never receive a gradient). This is
+  the default, so ``models.build("koalarization")`` and ``python -m colorlab train --model
+  koalarization`` (which passes only the width) train the ablation; notebook 06 builds the fused
+  model with :meth:`Koalarization.from_classifier`.
 
 ``embedder_weights`` is read once, when the model is built; ``config`` does not keep the path
 (the weights live in the state dict), so ``models.build(name, **config)`` followed by
