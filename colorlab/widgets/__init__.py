@@ -4,6 +4,8 @@
   slider, from the mean (T = 1) to almost the mode (T = 0.01).
 - :mod:`.coverage` — :func:`coverage_explorer`: 0 … 200 simulated hints (points or circles) on one
   photo; the colouring, the error map and the PSNR follow the slider.
+- :mod:`.hint_painter` — :func:`hint_painter`: paint colour hints on a gray photo (ipycanvas) and
+  watch a hint model recolour it; save the hints as the RGBA PNG the command line reads.
 
 Each widget asks the model's task how to feed the model (``tasks.of(model)``), so it works for
 any registered model whose task it fits. Each also shows a still picture of its state under the
@@ -13,5 +15,7 @@ the still stays.
 """
 from .temperature import TemperatureExplorer, temperature_explorer
 from .coverage import CoverageExplorer, coverage_explorer
+from .hint_painter import HintPainter, hint_painter
 
-__all__ = ["TemperatureExplorer", "temperature_explorer", "CoverageExplorer", "coverage_explorer"]
+__all__ = ["TemperatureExplorer", "temperature_explorer", "CoverageExplorer", "coverage_explorer",
+           "HintPainter", "hint_painter"]
