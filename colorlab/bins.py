@@ -124,28 +124,44 @@ def _as_ab_tensor(ab) -> torch.Tensor:
     return ab if ab.is_floating_point() else ab.float()
 
 
+@lru_cache(maxsize=None)
+def _candidates_on(k: int, device: torch.device, dtype: torch.dtype):
+    """``_candidate_table(k)`` on ``device``, the coordinates in ``dtype`` (made once, kept)."""
+    table, cand_a, cand_b = (t.to(device) for t in _candidate_table(k))
+    return table, cand_a.to(dtype), cand_b.to(dtype)
+
+
 def _knn_flat(x: torch.Tensor, k: int, chunk: int = 1 << 16):
     """x: (P, 2) float ab values → (P, k) squared distances and (P, k) bin indices, nearest first."""
-    table, cand_a, cand_b = (t.to(x.device) for t in _candidate_table(k))
-    cand_a, cand_b = cand_a.to(x.dtype), cand_b.to(x.dtype)
+    table, cand_a, cand_b = _candidates_on(k, x.device, x.dtype)
     n = int(round((_HI - _LO) / _CELL))
+    if len(x) <= chunk:
+        return _knn_chunk(x, k, n, table, cand_a, cand_b)
     d2_out = torch.empty(len(x), k, dtype=x.dtype, device=x.device)
     idx_out = torch.empty(len(x), k, dtype=torch.long, device=x.device)
     for s in range(0, len(x), chunk):
-        xs = x[s:s + chunk]
-        cell = ((xs - _LO) / _CELL).floor().long()
-        inside = ((cell >= 0) & (cell < n)).all(1)
-        cell = cell.clamp(0, n - 1)
-        row = cell[:, 0] * n + cell[:, 1]
-        d2 = (xs[:, 0:1] - cand_a[row]).square_() + (xs[:, 1:2] - cand_b[row]).square_()
-        best, pos = d2.topk(k, dim=1, largest=False)
-        idx = table[row].gather(1, pos)
-        if not inside.all():                                                # rare: far outside
-            out = ~inside
-            centres = torch.as_tensor(_ab_bins_np(), dtype=x.dtype, device=x.device)
-            best[out], idx[out] = (torch.cdist(xs[out], centres) ** 2).topk(k, dim=1, largest=False)
-        d2_out[s:s + chunk], idx_out[s:s + chunk] = best, idx
+        d2_out[s:s + chunk], idx_out[s:s + chunk] = _knn_chunk(x[s:s + chunk], k, n, table,
+                                                               cand_a, cand_b)
     return d2_out, idx_out
+
+
+def _knn_chunk(xs, k, n, table, cand_a, cand_b):
+    cell = ((xs - _LO) / _CELL).floor().long()
+    lo, hi = cell.aminmax()
+    inside = None if (lo >= 0 and hi < n) else ((cell >= 0) & (cell < n)).all(1)
+    if inside is not None:
+        cell = cell.clamp(0, n - 1)
+    row = cell[:, 0] * n + cell[:, 1]
+    # (x − c)² with x − c computed as −(c − x): the same float, in place
+    d2 = cand_a.index_select(0, row).sub_(xs[:, 0:1]).square_()
+    d2.add_(cand_b.index_select(0, row).sub_(xs[:, 1:2]).square_())
+    best, pos = d2.topk(k, dim=1, largest=False)
+    idx = table.index_select(0, row).gather(1, pos)
+    if inside is not None:                                                  # rare: far outside
+        out = ~inside
+        centres = torch.as_tensor(_ab_bins_np(), dtype=xs.dtype, device=xs.device)
+        best[out], idx[out] = (torch.cdist(xs[out], centres) ** 2).topk(k, dim=1, largest=False)
+    return best, idx
 
 
 def nearest_bin(ab) -> torch.Tensor:
@@ -166,8 +182,8 @@ def soft_encode_sparse(ab, k: int = K_NEIGHBOURS, sigma: float = SIGMA):
     n, _, h, w = ab.shape
     d2, idx = _knn_flat(ab.permute(0, 2, 3, 1).reshape(-1, 2), k)
     # subtract the nearest distance first: same weights after normalising, no underflow
-    wgt = torch.exp(-(d2 - d2[:, :1]) / (2 * sigma ** 2))
-    wgt = wgt / wgt.sum(1, keepdim=True)
+    wgt = d2.sub(d2[:, :1]).neg_().div_(2 * sigma ** 2).exp_()      # exp(−(d² − d₁²)/2σ²)
+    wgt.div_(wgt.sum(1, keepdim=True))
     unflat = lambda t: t.view(n, h, w, k).permute(0, 3, 1, 2)
     return unflat(idx), unflat(wgt)
 

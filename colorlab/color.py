@@ -141,13 +141,79 @@ def lab_to_xyz(lab):
 def rgb_to_lab(rgb):
     """sRGB → CIE Lab (D65).
 
-    rgb: numpy (..., 3) float in [0, 1] or uint8, or torch (N, 3, H, W) float in [0, 1].
-    Returns Lab of the same layout: L in [0, 100], a and b in Lab units. Matches
-    ``skimage.color.rgb2lab`` (tests: max |ΔLab| < 1e-3 in float64, < 2e-2 in float32).
+    rgb: numpy (..., 3) float in [0, 1] or uint8, or torch (N, 3, H, W) float in [0, 1] or
+    uint8 (divided by 255, as ``.float() / 255`` would). Returns Lab of the same layout (float32
+    for torch uint8): L in [0, 100], a and b in Lab units. Matches ``skimage.color.rgb2lab``
+    (tests: max |ΔLab| < 1e-3 in float64, < 2e-2 in float32).
     """
     _check(rgb, "rgb_to_lab")
-    rgb = rgb if _is_torch(rgb) else _as_float(rgb)
-    return xyz_to_lab(rgb_to_xyz(rgb))
+    if not _is_torch(rgb):
+        return xyz_to_lab(rgb_to_xyz(_as_float(rgb)))
+    if rgb.dtype == torch.uint8:
+        return _lab_no_grad(_u8_to_linear(rgb))
+    if rgb.requires_grad and torch.is_grad_enabled():
+        return xyz_to_lab(rgb_to_xyz(rgb))
+    return _lab_no_grad(srgb_to_linear(rgb))
+
+
+# --- the same numbers, faster, when no gradient is needed (building training batches) ----------
+# Every step below is the same float operation, in the same order, as rgb_to_xyz → xyz_to_lab,
+# so the results are bit for bit those of the differentiable path; only fewer temporaries are
+# made (in-place operations, one output written in place of a concatenation). For uint8 input
+# the sRGB curve is a 256-entry table computed by srgb_to_linear itself.
+_LINEAR_LUT: dict = {}     # device → (256,) float32: srgb_to_linear(v / 255), v = 0 … 255
+
+
+def _linear_lut(device) -> "torch.Tensor":
+    lut = _LINEAR_LUT.get(device)
+    if lut is None:
+        lut = srgb_to_linear(torch.arange(256, dtype=torch.float32, device=device).div_(255))
+        _LINEAR_LUT[device] = lut
+    return lut
+
+
+def _power_is_vectorised(x: "torch.Tensor") -> bool:
+    """Does torch's CPU power take its vectorised path for every value of ``x``?
+
+    It handles 32 values at a time (16 with AVX2) in each thread's share of the tensor and the
+    last few of a share with the C library's pow, which may round differently (by 1 ulp) from
+    the vectorised one the table was made with. Training batches (N × 3 × 64 × 64 …) are always
+    multiples; for other sizes the table is not used, so results never depend on it.
+    """
+    return x.device.type != "cpu" or x.numel() % (32 * torch.get_num_threads()) == 0
+
+
+def _u8_to_linear(u8: "torch.Tensor") -> "torch.Tensor":
+    """uint8 sRGB (N, 3, H, W) → linear RGB float32, laid out in memory as ``u8.float()`` is.
+
+    Equal to ``srgb_to_linear(u8.float().div_(255))``: a table lookup instead of a power.
+    """
+    out = torch.empty_like(u8, dtype=torch.float32)            # the strides .float() gives
+    if not _power_is_vectorised(out):
+        return srgb_to_linear(u8.float().div_(255))
+    if out.is_contiguous():
+        src, dst = u8.contiguous(), out
+    elif out.is_contiguous(memory_format=torch.channels_last):
+        src, dst = u8.permute(0, 2, 3, 1).contiguous(), out.permute(0, 2, 3, 1)
+    else:                                                       # an unusual layout: no table
+        return srgb_to_linear(u8.float().div_(255))
+    torch.index_select(_linear_lut(u8.device), 0, src.view(-1).int(), out=dst.view(-1))
+    return out
+
+
+def _lab_no_grad(lin: "torch.Tensor") -> "torch.Tensor":
+    """Linear RGB (N, 3, H, W) → Lab, as xyz_to_lab(_matmul(lin, RGB_TO_XYZ)) computes it."""
+    t = _matmul(lin, RGB_TO_XYZ)
+    t.div_(_channel_vec(WHITE_D65, t))
+    above = t > EPSILON
+    toe = t.mul(KAPPA).add_(4 / 29)
+    f = torch.where(above, t.clamp_(min=EPSILON).pow_(1 / 3), toe)        # _f
+    fx, fy, fz = _split(f)
+    lab = torch.empty((f.shape[0], 3) + tuple(f.shape[2:]), dtype=f.dtype, device=f.device)
+    torch.mul(fy, 116, out=lab[:, 0:1]).sub_(16)
+    torch.sub(fx, fy, out=lab[:, 1:2]).mul_(500)
+    torch.sub(fy, fz, out=lab[:, 2:3]).mul_(200)
+    return lab
 
 
 def lab_to_rgb(lab, clip=True):
