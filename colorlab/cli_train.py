@@ -4,6 +4,7 @@
         [--width W] [--batch-size B] [--lr LR] [--seed S] [--checkpoint-every K]
         [--out DIR] [--resume]
   colorize IMG… --model CKPT [--T T] [--size S] [--out DIR]
+           [--hints PNG_OR_DIR | --reference COLOUR.jpg [--points N] [--seed S]]
 
 ``train`` trains with the model's task and its tuned recipe (learning rate, optimizer settings,
 schedule, epochs per profile), exactly as the notebooks and ``train.fit`` with defaults do; a flag
@@ -22,7 +23,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from colorlab import data, models, profiles, tasks, train
+from colorlab import data, hints, models, profiles, tasks, train
 from colorlab.data import load_image
 from colorlab.inference import colorize
 
@@ -38,6 +39,7 @@ NUMBERS = {
     "checkpoint_every": (int, 0, 10_000_000, "steps between checkpoints (0: epoch ends only)"),
     "T": (float, 0.01, 1.0, "annealed-mean temperature"),
     "colorize_size": (int, 16, 1024, "short side the network sees, px"),
+    "points": (int, 0, 100_000, "point hints drawn from the reference photo"),
 }
 
 
@@ -99,6 +101,10 @@ def add_commands(sub):
     c.add_argument("--size", type=number("colorize_size"), default=None,
                    help="short side the network sees, px (default: the size it was trained at)")
     c.add_argument("--out", default="colorized", help="output folder for the PNGs")
+    c.add_argument("--hints", default=None, help="hint model: an RGBA PNG (alpha > 0 marks a hint, RGB its colour), or a folder of them named like the photos (photo.jpg <-> photo.png)")
+    c.add_argument("--reference", default=None, help="hint model: draw point hints from this colour photo")
+    c.add_argument("--points", type=number("points"), default=None, help="with --reference: how many point hints (default 20)")
+    c.add_argument("--seed", type=number("seed"), default=None, help="with --reference: the hints' random seed (default 0)")
     c.set_defaults(func=cmd_colorize)
 
 
@@ -195,11 +201,13 @@ def cmd_colorize(args):
                              "that train wrote (DIR/last.pt)")
         ckpt = ckpt / "last.pt"
     model = train.load_model(ckpt)
+    check_hint_args(args, model)
     out = writable_folder(args.out)
     failed, taken = 0, set()
     for path in args.images:
         try:
-            rgb = colorize(model, load_image(path), T=args.T, size=args.size)
+            photo = load_image(path)
+            rgb = colorize(model, photo, T=args.T, size=args.size, hints=hint_input(args, path, photo))
         except (OSError, ValueError) as exc:
             print(f"colorlab colorize: skipped {path}: {exc}")
             failed += 1
@@ -208,3 +216,35 @@ def cmd_colorize(args):
         Image.fromarray(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)).save(target)
         print(f"[colorlab] {path} -> {target}")
     return 1 if failed else 0
+
+
+def check_hint_args(args, model) -> None:
+    """Refuse hint flags that do not fit together or a model that takes no hints, in one line."""
+    if args.hints and args.reference:
+        raise ValueError("give --hints or --reference, not both")
+    if (args.points is not None or args.seed is not None) and not args.reference:
+        raise ValueError("--points and --seed draw hints from --reference COLOUR.jpg; give it too")
+    if (args.hints or args.reference) and not tasks.takes_hints(tasks.of(model)):
+        raise ValueError(f"--model {args.model} does not take hints (it is a {train.model_name(model)}); "
+                         "train a hint model: zhang_hints or hnet")
+    if args.hints and not Path(args.hints).exists():
+        raise ValueError(f"--hints {args.hints} does not exist: give an RGBA PNG or a folder of them")
+
+
+def hint_input(args, photo_path, photo) -> dict | None:
+    """The hints for one photo: from --hints (a PNG, or DIR/<photo stem>.png) or drawn from
+    --reference (--points N point hints, seeded by --seed); None without hint flags."""
+    size = photo.shape[:2]
+    if args.hints:
+        path = Path(args.hints)
+        if path.is_dir():
+            path = path / (Path(photo_path).stem + ".png")
+            if not path.is_file():
+                print(f"[colorlab] {photo_path}: no hint file {path}; coloured without hints")
+                return None
+        return hints.from_image(path, size=size, name=str(path))
+    if args.reference:
+        ref = load_image(args.reference)
+        return hints.from_reference(ref, 20 if args.points is None else args.points,
+                                    gen=0 if args.seed is None else args.seed, size=size)
+    return None

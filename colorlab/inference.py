@@ -105,13 +105,16 @@ def check_temperature(T) -> None:
 
 
 @torch.no_grad()
-def colorize(model, image, T: float | None = None, size: int | None = None) -> np.ndarray:
+def colorize(model, image, T: float | None = None, size: int | None = None,
+             hints: dict | None = None) -> np.ndarray:
     """Colour ``image`` with ``model``; returns (H, W, 3) float32 RGB in [0, 1] at full size.
 
     image: a path or an array of any size (aspect ratio up to 20:1), gray or colour (colour is
     reduced to its lightness L first). T: annealed-mean temperature for models that predict a
     distribution (None: the task's, 0.38). size: the short side, px, that the network sees
     (None: the size the model was trained at; the long side is capped at 1024 px).
+    hints: for a model that takes hints, ``{"hint_ab": (1, 2, h, w), "hint_mask": (1, 1, h, w)}``
+    (``colorlab.hints``) at any size; the model's task fits them to the size the network sees.
     """
     check_temperature(T)
     task = tasks.of(model)
@@ -119,7 +122,7 @@ def colorize(model, image, T: float | None = None, size: int | None = None) -> n
     H, W = rgb.shape[:2]
     hs, ws = network_size(H, W, int(size or task.size))
     small = np.asarray(Image.fromarray(rgb).resize((ws, hs), Image.Resampling.LANCZOS))
-    ab = predict_ab(model, _lightness(small), T)                            # (1, 2, hs, ws)
+    ab = predict_ab(model, _lightness(small), T, **(hints or {}))          # (1, 2, hs, ws)
     out = np.empty((H, W, 3), dtype=np.float32)
     rows = max(1, STRIP_PIXELS // W)
     for r0 in range(0, H, rows):                 # a strip of rows at a time: bounded memory

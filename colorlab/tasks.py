@@ -679,3 +679,8 @@ class PaletteFromHints(WithHints, Task):
 
     def to_ab(self, output, batch, T=None):
         return uv01_to_ab(batch["L"], output.float())
+
+
+def takes_hints(task) -> bool:
+    """True if ``task`` feeds its model hints (``hint_ab``, ``hint_mask``): zhang_hints, hnet."""
+    return isinstance(task, WithHints)

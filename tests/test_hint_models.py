@@ -87,3 +87,59 @@ def test_classification_head_trains():
     hist = train.fit(model, tasks.UserHints(size=16, profile="smoke"), photos, photos[:8], epochs=1,
                      batch_size=8, progress=False)
     assert {"train_loss_reg", "train_loss_ce"} <= set(hist.last)
+
+
+def test_the_command_line_colours_with_hints(tmp_path, capsys):
+    from PIL import Image
+
+    from colorlab.__main__ import main
+    fit_hints(tmp_path / "m", epochs=1)
+    photos = toy_photos(3, size=40)
+    for i, name in enumerate(("a", "b")):
+        Image.fromarray(photos[i]).save(tmp_path / f"{name}.jpg")
+    Image.fromarray(photos[2]).save(tmp_path / "ref.png")
+    rgba = np.zeros((20, 20, 4), np.uint8)                     # half the photo's size: resized
+    rgba[5:10, 5:10] = (200, 30, 30, 255)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "h.png")
+    model = str(tmp_path / "m")
+    run = lambda *a: main(["colorize", *map(str, a), "--model", model, "--out", str(tmp_path / "out")])  # noqa: E731
+    assert run(tmp_path / "a.jpg", "--hints", tmp_path / "h.png") == 0
+    assert "resized the hints" in capsys.readouterr().out
+    out_h = np.asarray(Image.open(tmp_path / "out" / "a_color.png"))
+    assert out_h.shape == (40, 40, 3)
+    # a folder of hint PNGs named like the photos; a photo without one is coloured without hints
+    (tmp_path / "hd").mkdir()
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "hd" / "a.png")
+    assert run(tmp_path / "a.jpg", tmp_path / "b.jpg", "--hints", tmp_path / "hd") == 0
+    assert "no hint file" in capsys.readouterr().out
+    assert run(tmp_path / "a.jpg", "--reference", tmp_path / "ref.png", "--points", 30, "--seed", 3) == 0
+    # a hint image without alpha: one line that says what is expected
+    Image.fromarray(rgba[..., :3]).save(tmp_path / "rgb.png")
+    assert run(tmp_path / "a.jpg", "--hints", tmp_path / "rgb.png") == 1
+    assert "no alpha channel" in capsys.readouterr().out
+    assert run(tmp_path / "a.jpg", "--points", 5) == 2
+    assert "--reference" in capsys.readouterr().err
+
+
+def test_hints_are_refused_for_a_model_without_hints(tmp_path, capsys):
+    from colorlab.__main__ import main
+    torch.manual_seed(0)
+    photos = toy_photos(n=16, size=16)
+    train.fit(models.build("regression", width=0.125), tasks.Regression(size=16, profile="smoke"), photos, None,
+              epochs=1, batch_size=8, out_dir=tmp_path / "r", progress=False)
+    from PIL import Image
+    Image.fromarray(photos[0]).save(tmp_path / "p.png")
+    assert main(["colorize", str(tmp_path / "p.png"), "--model", str(tmp_path / "r"),
+                 "--reference", str(tmp_path / "p.png"), "--out", str(tmp_path / "o")]) == 2
+    assert "does not take hints" in capsys.readouterr().err
+
+
+def test_colorize_passes_hints_to_the_model(tmp_path):
+    model, _, photos = fit_hints(tmp_path, epochs=1)
+    big = np.asarray(__import__("PIL.Image", fromlist=["Image"]).fromarray(photos[33]).resize((48, 32)))
+    lab = tasks.to_lab(torch.from_numpy(big[None].copy()))
+    given = {"hint_ab": lab[:, 1:], "hint_mask": torch.ones_like(lab[:, :1])}
+    with_h = inference.colorize(model, big, hints=given)
+    assert with_h.shape == (32, 48, 3)
+    assert not np.allclose(with_h, inference.colorize(model, big))
+    assert tasks.takes_hints(tasks.of(model)) and not tasks.takes_hints(tasks.Regression(profile="smoke"))
