@@ -25,7 +25,7 @@ PY := .venv/bin/python
 STAMP_DIR := .venv
 endif
 
-.PHONY: workbook test lab install install-dev bench clean
+.PHONY: workbook test lab install install-dev bench clean browser-test
 
 workbook: $(STAMP_DIR)/.installed-run
 	$(PY) -m colorlab workbook --profile $(PROFILE) $(if $(OUT),--out $(OUT))
@@ -43,6 +43,22 @@ lab: $(STAMP_DIR)/.installed-run
 
 bench: $(STAMP_DIR)/.installed-dev
 	$(PY) -m colorlab bench
+
+# The widgets in a real browser (tests/browser) alone: JupyterLab driven through Debian's Chromium
+# by playwright-python. Installs Chromium (apt, when /usr/bin/chromium is missing and we are root;
+# else says what to run) and playwright; never `playwright install` (the test uses the system
+# Chromium). Here a missing browser fails the test; `make test` skips it and says so.
+browser-test: $(STAMP_DIR)/.installed-dev
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || exit 1; \
+	  else \
+	    echo "Chromium is missing: run  sudo apt-get install -y chromium  then make browser-test"; \
+	    exit 1; \
+	  fi; \
+	fi
+	$(PY) -c "import playwright.sync_api" 2>/dev/null || $(PY) -m pip install -q playwright
+	COLORLAB_REQUIRE_BROWSER=1 $(PY) -m pytest tests/browser -q -rs
 
 install: $(STAMP_DIR)/.installed-run
 install-dev: $(STAMP_DIR)/.installed-dev
