@@ -1,18 +1,27 @@
 """``python -m colorlab bench``: throughput figures, each against a baseline run in the same process.
 
 Prints
-- RGB→Lab in torch vs scikit-image (16 × 3 × 256 × 256), as a ratio;
+- RGB→Lab in torch (float, and uint8 as training batches convert it) vs scikit-image
+  (16 × 3 × 256 × 256), as ratios;
 - soft encoding (exact 5-NN, σ = 5) vs scikit-learn ``NearestNeighbors`` — the released Zhang
-  et al. code's way — on 16 × 256 × 256 ab values, as a ratio;
-- per model at 64 px: training images/s in float32 and bfloat16 autocast, the share of a step
-  spent outside forward/backward (batch building + optimizer), and milliseconds to colorize a
-  512 × 512 photo, beside the review's 6.78 s / 17.41 s for Cheng et al.'s Deep Colorization.
-Each figure is the median of a few repeats after a warm-up. Nothing here is asserted: timings
-depend on the machine; ratios are what to compare.
+  et al. code's way — on 16 × 256 × 256 ab values, two ways, each as a ratio: the sparse target
+  the loss uses (5 bin indices + 5 weights per pixel, ``bins.soft_encode_sparse``) and the dense
+  (N, 313, H, W) one (``bins.soft_encode``; its time is mostly writing 1.3 GB);
+- a training step as ``train.fit`` takes it, for the models the cpu profile trains (batch 32,
+  width 0.25) at 64 and 128 px: images/s and where the step's time goes — fetching the photos
+  from the uint8 array, the random crop and flip, the Lab conversion, the soft targets (the
+  classification task), forward + backward, the optimizer step, and the rest ("other": seeding,
+  the finiteness check, the scheduler, the logs) — and the share outside forward + backward;
+- per model at 64 px: training images/s in float32 and bfloat16 autocast, and milliseconds to
+  colorize a 512 × 512 photo, beside the review's 6.78 s / 17.41 s for Cheng et al.'s Deep
+  Colorization.
+Each figure is a median over a few repeats after a warm-up. Nothing here is asserted: timings
+depend on the machine and on what else runs on it; ratios and shares are what to compare.
 """
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -23,6 +32,17 @@ from colorlab.inference import colorize
 
 # Beniwal et al. (review), Table/§ on Deep Colorization (Cheng et al.): seconds per image.
 CHENG_SECONDS = {256: 6.78, 512: 17.41}
+
+# The parts of a training step, in the order they happen, and their column titles.
+STAGES = {"fetch": "fetch", "crop": "crop", "lab": "Lab", "targets": "targets",
+          "fwd_bwd": "fwd+bwd", "optimizer": "optim", "other": "other"}
+
+# The models the cpu profile trains, at its width.
+CPU_MODELS = [("regression", {"width": 0.25}), ("vgg16_decoder", {"width": 0.25}),
+              ("zhang_eccv16", {"width": 0.25}), ("gray_classifier", {"width": 0.25})]
+# The colouring models for images/s in bf16 and colorize times (the last at the published width).
+MODELS = [("regression", {"width": 0.25}), ("vgg16_decoder", {"width": 0.25}),
+          ("zhang_eccv16", {"width": 0.25}), ("zhang_eccv16", {"width": 1.0})]
 
 
 def median_time(fn, repeats: int = 3, warmup: int = 1) -> float:
@@ -40,28 +60,47 @@ def median_time(fn, repeats: int = 3, warmup: int = 1) -> float:
 def bench_lab(n: int = 16, size: int = 256) -> dict:
     from skimage.color import rgb2lab
     rng = np.random.default_rng(0)
-    rgb = rng.random((n, size, size, 3), dtype=np.float32)
+    u8 = rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8)
+    rgb = (u8 / np.float32(255)).astype(np.float32)
     t = torch.from_numpy(rgb).permute(0, 3, 1, 2).contiguous()
     ours = median_time(lambda: rgb_to_lab(t))
+    ours_u8 = median_time(lambda: tasks.to_lab(torch.from_numpy(u8)))
     base = median_time(lambda: rgb2lab(rgb), repeats=2)
-    return {"ours_s": ours, "skimage_s": base, "ratio": base / ours}
+    return {"ours_s": ours, "ours_u8_s": ours_u8, "skimage_s": base, "ratio": base / ours,
+            "ratio_u8": base / ours_u8}
 
 
 def bench_soft_encode(n: int = 16, size: int = 256) -> dict:
+    """Sparse and dense soft encoding against scikit-learn's ``NearestNeighbors``.
+
+    The baseline is the released code's way: ``kneighbors`` (ball tree), Gaussian weights,
+    normalised (sparse); for the dense form then written into a zeroed (P, 313) float32 array
+    and laid out as (N, 313, H, W), like ``bins.soft_encode``'s result.
+    """
     from sklearn.neighbors import NearestNeighbors
     g = torch.Generator().manual_seed(0)
     ab = torch.rand(n, 2, size, size, generator=g) * 200 - 100
     flat = ab.permute(0, 2, 3, 1).reshape(-1, 2).numpy().astype(np.float64)
     nn = NearestNeighbors(n_neighbors=bins.K_NEIGHBOURS, algorithm="ball_tree").fit(bins.ab_bins())
 
-    def sklearn_way():  # the released code: kneighbors, then Gaussian weights, normalised
-        d, _ = nn.kneighbors(flat)
+    def sklearn_sparse():
+        d, i = nn.kneighbors(flat)
         w = np.exp(-d ** 2 / (2 * bins.SIGMA ** 2))
-        return w / w.sum(1, keepdims=True)
+        return i, w / w.sum(1, keepdims=True)
 
-    ours = median_time(lambda: bins.soft_encode_sparse(ab))
-    base = median_time(sklearn_way, repeats=2)
-    return {"ours_s": ours, "sklearn_s": base, "ratio": base / ours}
+    def sklearn_dense():
+        i, w = sklearn_sparse()
+        dense = np.zeros((len(flat), bins.Q), dtype=np.float32)
+        np.put_along_axis(dense, i, w.astype(np.float32), axis=1)
+        return np.ascontiguousarray(dense.reshape(n, size, size, bins.Q).transpose(0, 3, 1, 2))
+
+    sparse = median_time(lambda: bins.soft_encode_sparse(ab))
+    base_sparse = median_time(sklearn_sparse, repeats=2)
+    dense = median_time(lambda: bins.soft_encode(ab), repeats=2)
+    base_dense = median_time(sklearn_dense, repeats=2, warmup=0)
+    return {"sparse_s": sparse, "sklearn_sparse_s": base_sparse, "sparse_ratio": base_sparse / sparse,
+            "dense_s": dense, "sklearn_dense_s": base_dense, "dense_ratio": base_dense / dense,
+            "dense_gb": n * bins.Q * size * size * 4 / 1e9}
 
 
 def _photos(n: int, size: int) -> np.ndarray:
@@ -71,41 +110,119 @@ def _photos(n: int, size: int) -> np.ndarray:
         return np.random.default_rng(0).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
 
 
-def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 16, steps: int = 4,
-                   bf16: bool = False) -> dict:
-    """Images/s of training steps and the share of a step outside forward + backward."""
+def _training_data(n: int, size: int):
+    """n flowers at ``size`` px as ``data.load`` gives them (a memmap, with labels), or noise."""
+    try:
+        return data.load("flowers", size=size, limit=n, progress=False)
+    except (FileNotFoundError, ValueError):
+        rng = np.random.default_rng(0)
+        return SimpleNamespace(images=rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
+                               labels=rng.integers(0, 5, n), classes=list("abcde"))
+
+
+class _Stopwatch:
+    """Seconds spent in calls wrapped by ``wrap``, per stage; ``reset`` before each step."""
+
+    def __init__(self):
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+        self._t0 = 0.0
+
+    def reset(self):
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+
+    def wrap(self, stage: str, fn):
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[stage] += time.perf_counter() - t0
+        return timed
+
+    def start(self, *_):                     # optimizer step pre-hook
+        self._t0 = time.perf_counter()
+
+    def stop(self, *_):                      # optimizer step post-hook
+        self.seconds["optimizer"] += time.perf_counter() - self._t0
+
+
+def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, steps: int = 5,
+                   bf16: bool = False, warmup: int = 1) -> dict:
+    """Training steps as ``train.fit`` takes them, timed part by part.
+
+    Each step is fit's: ``train._fetch`` from the uint8 array → seeding → ``task.batch`` (crop,
+    Lab) → ``task.step`` (forward with the targets, backward, optimizer step) → finiteness check
+    → scheduler step → logs (``train._log_step``). The crop, the Lab conversion, the targets and
+    the optimizer step are timed by wrapping ``tasks.random_crop_flip``, ``tasks.to_lab``,
+    ``task.targets`` and the optimizer's step hooks; forward + backward is the rest of
+    ``task.step``, "other" the rest of the step.
+
+    Returns img_per_s and step_s (median step), ``seconds`` per stage (medians over ``steps``
+    steps after ``warmup``), ``shares`` (those medians over their sum) and ``outside_share``
+    (1 − the forward + backward share).
+    """
+    dev = torch.device("cpu")
+    photos = _training_data(2 * batch, size)
+    task = tasks.for_model(models.REGISTRY[name], size=size, profile="cpu")
     torch.manual_seed(0)
-    model = models.build(name, **kwargs).train()
-    task = tasks.for_model(model, size=size, profile="cpu")
-    task.prepare(_photos(batch, size))     # e.g. count the prior the loss rebalances with
-    auto = train.autocast_for(torch.device("cpu"), bf16)
-    photos = torch.from_numpy(_photos(batch, size))
-    labels = torch.zeros(batch, dtype=torch.long)
-    opts = task.configure_optimizers(model, 1e-3)
-    gen = torch.Generator().manual_seed(0)
-    parts = {"batch": 0.0, "fwd_bwd": 0.0, "opt": 0.0}
+    model = models.build(name, **kwargs, **task.model_kwargs(photos)).to(dev)
+    task.prepare(photos)                     # e.g. count the prior the loss rebalances with
+    nets = task.wrap(model, lambda net: net)
+    autocast = train.autocast_for(dev, bf16)
+    optimizers = task.configure_optimizers(model)
+    schedulers = task.configure_schedulers(optimizers, warmup + steps)
+    images, labels = train._images_and_labels(photos)
+    per_epoch = len(images) // batch
+    history, sums = train.History(), {}
+    bar = train._progress_bar(warmup + steps, 0, False)
 
-    def step(record: bool):
-        t0 = time.perf_counter()
-        b = task.batch(photos, labels, train=True, gen=gen)
-        t1 = time.perf_counter()
-        opts[0].zero_grad(set_to_none=True)
-        with auto():
-            loss, _ = task.loss(model, b)
-        loss.backward()
-        t2 = time.perf_counter()
-        opts[0].step()
-        t3 = time.perf_counter()
-        if record:
-            parts["batch"] += t1 - t0
-            parts["fwd_bwd"] += t2 - t1
-            parts["opt"] += t3 - t2
-
-    step(False)
-    for _ in range(steps):
-        step(True)
-    total = sum(parts.values())
-    return {"img_per_s": batch * steps / total, "outside_share": 1 - parts["fwd_bwd"] / total}
+    watch = _Stopwatch()
+    saved = tasks.random_crop_flip, tasks.to_lab
+    tasks.random_crop_flip = watch.wrap("crop", tasks.random_crop_flip)
+    tasks.to_lab = watch.wrap("lab", tasks.to_lab)
+    if hasattr(task, "targets"):
+        task.targets = watch.wrap("targets", task.targets)
+    hooks = [h for o in optimizers for h in (o.register_step_pre_hook(watch.start),
+                                             o.register_step_post_hook(watch.stop))]
+    rows = []
+    try:
+        model.train()
+        for i in range(warmup + steps):
+            epoch, j = divmod(i, per_epoch)
+            watch.reset()
+            t0 = time.perf_counter()
+            order = train._epoch_order(len(images), 0, epoch, 0, 1)
+            x, y = train._fetch(images, labels, order[j * batch:(j + 1) * batch], dev)
+            t1 = time.perf_counter()
+            gen = train._seeded(0, epoch, j, 0)
+            torch.manual_seed(int(torch.randint(0, 2 ** 62, (1,), generator=gen)))
+            b = task.batch(x, y, train=True, gen=gen)
+            t2 = time.perf_counter()
+            out = task.step(nets, b, optimizers, autocast)
+            t3 = time.perf_counter()
+            logs = train._as_floats(out)
+            train._check_finite(logs, history, f"step {i + 1}", None, None)
+            for s in schedulers:
+                s.step()
+            train._log_step(logs, sums, history, bar, epoch)
+            t4 = time.perf_counter()
+            sec = dict(watch.seconds)
+            sec["fetch"] = t1 - t0
+            sec["fwd_bwd"] = (t3 - t2) - sec["targets"] - sec["optimizer"]
+            sec["other"] = (t2 - t1) - sec["crop"] - sec["lab"] + (t4 - t3)
+            rows.append((t4 - t0, sec))
+    finally:
+        tasks.random_crop_flip, tasks.to_lab = saved
+        for h in hooks:
+            h.remove()
+        bar.close()
+    rows = rows[warmup:]
+    seconds = {k: float(np.median([sec[k] for _, sec in rows])) for k in STAGES}
+    total = sum(seconds.values())
+    shares = {k: v / total for k, v in seconds.items()}
+    step_s = float(np.median([t for t, _ in rows]))
+    return {"img_per_s": batch / step_s, "step_s": step_s, "seconds": seconds, "shares": shares,
+            "outside_share": 1 - shares["fwd_bwd"]}
 
 
 def bench_colorize(name: str, kwargs: dict, size: int = 512) -> float:
@@ -151,29 +268,62 @@ def bench_temperature_widget(size: int = 256) -> list[float]:
     return times
 
 
-MODELS = [("regression", {"width": 0.25}), ("vgg16_decoder", {"width": 0.25}),
-          ("zhang_eccv16", {"width": 0.25}), ("zhang_eccv16", {"width": 1.0})]
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g} ms"
+
+
+def _label(name: str, kw: dict) -> str:
+    return f"{name} w={kw['width']}"
+
+
+def print_breakdown(results: list) -> None:
+    """One row per (model, px): img/s, ms per step, each stage's share (%), the outside share."""
+    print(f"{'model':<22}{'px':>4}{'img/s':>8}{'ms/step':>9}  "
+          + "".join(f"{t:>8}" for t in STAGES.values()) + "  |  outside fwd+bwd")
+    for label, size, r in results:
+        print(f"{label:<22}{size:>4}{r['img_per_s']:>8.1f}{1e3 * r['step_s']:>9.0f}  "
+              + "".join(f"{100 * r['shares'][k]:>8.1f}" for k in STAGES)
+              + f"  |  {r['outside_share']:>6.1%}")
 
 
 def main(quick: bool = False, bf16_check: bool = False):
     n, size = (2, 64) if quick else (16, 256)
     print(f"colorlab bench — torch {torch.__version__}, {torch.get_num_threads()} threads")
     lab = bench_lab(n, size)
-    print(f"RGB→Lab {n}×3×{size}×{size}: torch {lab['ours_s'] * 1e3:.0f} ms, scikit-image "
-          f"{lab['skimage_s'] * 1e3:.0f} ms → {lab['ratio']:.2f}× faster")
+    print(f"RGB→Lab {n}×3×{size}×{size}: torch {_ms(lab['ours_s'])} (from uint8, as batches are: "
+          f"{_ms(lab['ours_u8_s'])}), scikit-image {_ms(lab['skimage_s'])} → {lab['ratio']:.2f}× "
+          f"faster ({lab['ratio_u8']:.2f}× from uint8)")
     se = bench_soft_encode(n, size)
-    print(f"soft encoding {n}×{size}×{size}: ours {se['ours_s'] * 1e3:.0f} ms, scikit-learn "
-          f"NearestNeighbors {se['sklearn_s'] * 1e3:.0f} ms → {se['ratio']:.2f}× faster")
-    print("\nmodel                 train img/s fp32  bf16   outside fwd/bwd   colorize 512² (ms)")
-    models_ = MODELS[:3] if quick else MODELS
-    for name, kw in models_:
-        steps = 1 if quick else 4
-        fp32 = bench_training(name, kw, steps=steps)
-        bf16 = bench_training(name, kw, steps=steps, bf16=True)
+    print(f"soft encoding {n}×{size}×{size} (exact 5 nearest bins, σ = 5) against scikit-learn "
+          f"NearestNeighbors, the released code's way:")
+    print(f"  sparse, 5 indices + 5 weights: ours {_ms(se['sparse_s'])}, scikit-learn "
+          f"{_ms(se['sklearn_sparse_s'])} → {se['sparse_ratio']:.2f}× faster")
+    print(f"  dense ({n}, 313, {size}, {size}) float32, {se['dense_gb']:.2g} GB: ours "
+          f"{_ms(se['dense_s'])}, scikit-learn {_ms(se['sklearn_dense_s'])} → "
+          f"{se['dense_ratio']:.2f}× faster")
+
+    batch, sizes, steps = (4, (64,), 1) if quick else (32, (64, 128), 5)
+    print(f"\ntraining step as train.fit takes it — cpu profile, batch {batch}, fp32; median of "
+          f"{steps} steps after a warm-up; share of the step in %:")
+    results = []
+    for px in sizes:
+        for name, kw in CPU_MODELS:
+            r = bench_training(name, kw, size=px, batch=batch, steps=steps if px == 64 else 3)
+            results.append((_label(name, kw), px, r))
+    if not quick:                            # the published width, for reference
+        results.append((_label("zhang_eccv16", {"width": 1.0}), 64,
+                        bench_training("zhang_eccv16", {"width": 1.0}, size=64, batch=batch, steps=3)))
+    print_breakdown(results)
+
+    fp32 = {label: r for label, px, r in results if px == 64}
+    side = 128 if quick else 512
+    print(f"\n{'model':<22}{'train img/s at 64 px, batch ' + str(batch):>34}{'colorize':>12}")
+    print(f"{'':<22}{'fp32 (above)':>12}{'bf16 autocast':>22}{f'{side}² (ms)':>12}")
+    for name, kw in (MODELS[:3] if quick else MODELS):
+        bf16 = bench_training(name, kw, size=64, batch=batch, steps=1 if quick else 2, bf16=True)
         ms = bench_colorize(name, kw, 128 if quick else 512)
-        label = f"{name} w={kw['width']}"
-        print(f"{label:<22}{fp32['img_per_s']:>14.1f}{bf16['img_per_s']:>7.1f}"
-              f"{fp32['outside_share']:>14.1%}{ms:>18.0f}")
+        print(f"{_label(name, kw):<22}{fp32[_label(name, kw)]['img_per_s']:>12.1f}"
+              f"{bf16['img_per_s']:>22.1f}{ms:>12.0f}")
     print(f"\nfor comparison, the review reports Cheng et al.'s Deep Colorization at "
           f"{CHENG_SECONDS[256]} s (256²) and {CHENG_SECONDS[512]} s (512²) per image")
     if bf16_check:

@@ -267,6 +267,33 @@ def _fetch(images, labels, idx: torch.Tensor, device):
     return batch.to(device, non_blocking=True), (None if lab is None else lab.to(device))
 
 
+def _as_floats(logs: dict) -> dict:
+    """A step's logs (tensors or numbers) as Python floats, with one copy from the device.
+
+    On a GPU each ``float(tensor)`` waits for the device; stacking first waits once. The values
+    are those ``float`` gives (stacked in float64, which holds bf16/float32 values exactly).
+    """
+    tensors = [v for v in logs.values() if isinstance(v, torch.Tensor)]
+    if not tensors or all(t.device.type == "cpu" for t in tensors):
+        return {k: float(v) for k, v in logs.items()}
+    dev = tensors[0].device
+    stacked = torch.stack([torch.as_tensor(v, device=dev).detach().reshape(()).double()
+                           for v in logs.values()])
+    return dict(zip(logs, stacked.tolist()))
+
+
+def _log_step(logs: dict, sums: dict, history: "History", bar, epoch: int) -> None:
+    """Per-step bookkeeping of ``fit``: the logs (floats) summed for the epoch means, the loss
+    appended to ``history.steps``, the bar advanced (its running loss only when it is shown)."""
+    for k, v in logs.items():
+        sums[k] = sums.get(k, 0.0) + v
+    history.steps.append(logs["loss"])
+    if not bar.disable:
+        recent = history.steps[-20:]
+        bar.set_postfix(epoch=epoch + 1, loss=f"{sum(recent) / len(recent):.4f}", refresh=False)
+    bar.update(1)
+
+
 def _check_finite(logs: dict, history: "History", where: str, ckpt, lr) -> None:
     """Raise TrainingDiverged if any loss in ``logs`` (keys starting with "loss") is NaN or inf."""
     bad = {k: float(v) for k, v in logs.items() if k.startswith("loss") and not math.isfinite(float(v))}
@@ -386,16 +413,12 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int | None
             x, y = _fetch(images, labels, idx, dev)
             gen = _seeded(seed, epoch, step_in_epoch, rank)
             torch.manual_seed(int(torch.randint(0, 2 ** 62, (1,), generator=gen)))  # dropout etc.
-            logs = task.step(nets, task.batch(x, y, train=True, gen=gen), optimizers, autocast)
+            logs = _as_floats(task.step(nets, task.batch(x, y, train=True, gen=gen), optimizers, autocast))
             _check_finite(logs, history, f"step {step + 1} (epoch {epoch + 1}, batch {step_in_epoch + 1})", ckpt, lr)
             for s in schedulers:
                 s.step()
             step, step_in_epoch, count = step + 1, step_in_epoch + 1, count + 1
-            for k, v in logs.items():
-                sums[k] = sums.get(k, 0.0) + float(v)
-            history.steps.append(float(logs["loss"]))
-            bar.update(1)
-            bar.set_postfix(epoch=epoch + 1, loss=f"{np.mean(history.steps[-20:]):.4f}")
+            _log_step(logs, sums, history, bar, epoch)
             if checkpoint_every and step % checkpoint_every == 0 and step_in_epoch < steps_per_epoch:
                 save(epoch, step_in_epoch)
         if step_in_epoch < steps_per_epoch:   # stopped by max_steps mid-epoch
