@@ -7,8 +7,9 @@ downloads weights, so notebook 04 offers two ways to get a *pretrained* encoder:
   on disk, loaded into a full-width (``width=1``) ``VGG16Decoder``;
 - :func:`train_gray_classifier` + :func:`decoder_from_classifier` — the stand-in: teach the VGG-16
   conv layers to tell the 5 flower species apart from the *gray* photo (the image labels are the
-  species sub-folders), then copy that encoder into the colorizer. Notebook 06 reuses the same
-  classifier as its global embedding (``out_dir/04-gray_classifier/last.pt``).
+  species sub-folders), then copy that encoder into the colorizer. The Deep Koalarization
+  notebook reuses the same classifier as its global embedding
+  (``out_dir/04-gray_classifier/last.pt``).
 
 :func:`parameter_counts` splits a model's weights into encoder / decoder / trainable.
 """
@@ -16,16 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from colorlab import models, tasks, train
 from colorlab.models.common import count_parameters
 from colorlab.models.vgg16 import read_state_dict
-
-# Adam with a cosine decay. Measured on the bundled flowers (64 px, width 0.25, batch 32, 3 epochs):
-# 55 % held-out accuracy at lr 1e-3, 29 % at lr 3e-3; a constant lr 1e-3 gave 30 % after 2 epochs.
-CLASSIFIER_LR = 1e-3
-CLASSIFIER_SCHEDULE = "cosine"
-
 
 def has_batchnorm(weights) -> bool:
     """Whether a torchvision VGG-16 state dict is the ``vgg16_bn`` layout (batch-norm after convs).
@@ -65,26 +59,26 @@ def decoder_from_classifier(classifier, variant: str = "baseline", freeze_encode
     return model.load_encoder_from(classifier)
 
 
-def train_gray_classifier(train_set, val_set=None, *, width: float, size: int, epochs: int,
-                          batch_size: int = 32, lr: float = CLASSIFIER_LR, seed: int = 0,
-                          out_dir=None, max_steps: int | None = None, batchnorm: bool = True,
-                          resume: bool = False, progress: bool = False):
+def train_gray_classifier(train_set, val_set=None, *, width: float, size: int,
+                          profile: str = "auto", batchnorm: bool = True, out_dir=None, **fit_kw):
     """Train the stand-in encoder: a ``GrayClassifier`` naming the class of each gray photo.
 
     train_set, val_set: ``ImageSet``s with labels (e.g. ``data.load("flowers")``, split).
-    width: channel multiplier; size: training crop in px; out_dir: where ``last.pt`` goes
-    (``train.load_model`` rebuilds it); resume: continue (or just reload) a finished run there.
-    Adam with a cosine learning-rate decay. Returns ``(model, history)``; ``history`` has
-    ``train_accuracy`` and ``val_accuracy`` per epoch (fractions; chance is 1 / n_classes).
+    width: channel multiplier; size: training crop in px; profile: the profile whose recipe it
+    trains with (``tasks.SpeciesClassifier``: Adam lr 1e-3 on a cosine, the profile's batch size
+    and epochs); batchnorm: batch-norm after each conv (trains far more reliably from scratch on
+    a few thousand photos); out_dir: where ``last.pt`` goes (``train.load_model`` rebuilds it).
+    fit_kw: any ``train.fit`` argument (``epochs``, ``batch_size``, ``seed``, ``resume`` …)
+    overrides the recipe.
+    Returns ``(model, history)``; ``history`` has ``train_accuracy`` and ``val_accuracy`` per
+    epoch (fractions; chance is 1 / n_classes).
     """
     if train_set.labels is None:
         raise ValueError("the stand-in classifier needs class labels (one sub-folder per class)")
     n_classes = len(train_set.classes) or int(train_set.labels.max()) + 1
     model = models.build("gray_classifier", n_classes=n_classes, width=width, batchnorm=batchnorm)
-    history = train.fit(model, tasks.SpeciesClassifier(size), train_set, val_set, epochs=epochs,
-                        batch_size=batch_size, lr=lr, seed=seed, out_dir=out_dir,
-                        schedule=CLASSIFIER_SCHEDULE, max_steps=max_steps, resume=resume,
-                        progress=progress)
+    task = tasks.SpeciesClassifier(size=size, profile=profile)
+    history = train.fit(model, task, train_set, val_set, out_dir=out_dir, **fit_kw)
     return model, history
 
 
