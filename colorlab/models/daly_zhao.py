@@ -5,7 +5,8 @@ computes from the full-colour YUV photo. Layout (width 1, input H x W; the paper
 
     VGG stem on Y     conv 64 x2 → f0 (64, H)  · max-pool · conv 128 x2 → f1 (128, H/2)
     palette (CNN1)    YUV: conv 32 s2, conv 64 s2, conv 128 s2 → average-pool to 14 x 14 →
-                      conv 1x1 → 1 channel → R^196, ReLU (as in the paper) or sigmoid
+                      one weight vector per cell (196 entries, each its own weights) → R^196,
+                      ReLU (as in the paper) or sigmoid
     palette map       196 as a 14 x 14 map, upsampled bilinearly to H/2 and smoothed by
                       conv 3x3 → 32 x2                          → (32, H/2)
     reconstruction    [f1, map] → conv 128 → up x2 → [·, BN(f0)] → conv 64 → conv 2 → sigmoid
@@ -72,13 +73,28 @@ def conv(c_in: int, c_out: int, stride: int = 1) -> list[nn.Module]:
     return [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1), nn.ReLU(inplace=True)]
 
 
+class PaletteEntries(nn.Module):
+    """(N, C, 14, 14) features → (N, 196): each palette entry its own weights over the C features
+    of its cell (a locally connected 1x1 layer), so that entries live or die independently."""
+
+    def __init__(self, c: int):
+        super().__init__()
+        bound = c ** -0.5                                        # nn.Linear's initialisation
+        self.weight = nn.Parameter(torch.empty(PALETTE, c).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(PALETTE).uniform_(-bound, bound))
+
+    def forward(self, x):
+        return torch.einsum("ncp,pc->np", x.flatten(2), self.weight) + self.bias
+
+
 def palette_net(c_in: int, width: float, activation: str) -> nn.Sequential:
-    """Photo (or hint image) → R^196: three stride-2 convs, average-pool to 14 x 14, 1x1 conv."""
+    """Photo (or hint image) → R^196: three stride-2 convs, average-pool to 14 x 14, one weight
+    vector per palette entry, then ReLU or sigmoid."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"palette activation must be one of {ACTIVATIONS}, got {activation!r}")
     c32, c64, c128 = (channels(c, width) for c in (32, 64, 128))
     return nn.Sequential(*conv(c_in, c32, 2), *conv(c32, c64, 2), *conv(c64, c128, 2),
-                         nn.AdaptiveAvgPool2d(PALETTE_SIDE), nn.Conv2d(c128, 1, 1), nn.Flatten(),
+                         nn.AdaptiveAvgPool2d(PALETTE_SIDE), PaletteEntries(c128),
                          nn.ReLU() if activation == "relu" else nn.Sigmoid())
 
 
