@@ -16,7 +16,7 @@ from colorlab import widgets  # noqa: E402
 def hint_model(name):
     torch.manual_seed(0)
     if name == "hnet":
-        model = models.HNet.from_rtnet(models.build("rtnet", width=0.125))
+        model = models.HNet.from_rtnet(models.build("rtnet", width=0.125, activation="sigmoid"))  # never all-zero
         model.task_state = tasks.PaletteFromHints(size=16, profile="smoke").state()
     else:
         model = models.build(name, width=0.125)
