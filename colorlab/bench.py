@@ -269,7 +269,8 @@ def bench_temperature_widget(size: int = 256) -> list[float]:
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.3g} ms"
+    ms = seconds * 1e3
+    return f"{ms:.0f} ms" if ms >= 100 else f"{ms:.3g} ms"
 
 
 def _label(name: str, kw: dict) -> str:

@@ -208,12 +208,21 @@ def _lab_no_grad(lin: "torch.Tensor") -> "torch.Tensor":
     above = t > EPSILON
     toe = t.mul(KAPPA).add_(4 / 29)
     f = torch.where(above, t.clamp_(min=EPSILON).pow_(1 / 3), toe)        # _f
-    fx, fy, fz = _split(f)
     lab = torch.empty((f.shape[0], 3) + tuple(f.shape[2:]), dtype=f.dtype, device=f.device)
-    torch.mul(fy, 116, out=lab[:, 0:1]).sub_(16)
-    torch.sub(fx, fy, out=lab[:, 1:2]).mul_(500)
-    torch.sub(fy, fz, out=lab[:, 2:3]).mul_(200)
+    torch.mul(f[:, 1:2], 116, out=lab[:, 0:1]).sub_(16)                    # 116 fy − 16
+    torch.sub(f[:, 0:2], f[:, 1:3], out=lab[:, 1:3])                       # fx − fy, fy − fz
+    lab[:, 1:3].mul_(_ab_scale(f))                                          # × 500, × 200
     return lab
+
+
+_AB_SCALE: dict = {}
+
+
+def _ab_scale(like):
+    key = (like.device, like.dtype)
+    if key not in _AB_SCALE:
+        _AB_SCALE[key] = torch.tensor([500.0, 200.0], dtype=like.dtype, device=like.device).view(1, 2, 1, 1)
+    return _AB_SCALE[key]
 
 
 def lab_to_rgb(lab, clip=True):
