@@ -20,6 +20,7 @@ import argparse
 import math
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -193,7 +194,6 @@ def output_path(out: Path, image_path, taken: set) -> Path:
 
 
 def cmd_colorize(args):
-    import numpy as np
     ckpt = Path(args.model)
     if ckpt.is_dir():
         if not (ckpt / "last.pt").is_file():
@@ -207,13 +207,14 @@ def cmd_colorize(args):
     for path in args.images:
         try:
             photo = load_image(path)
-            rgb = colorize(model, photo, T=args.T, size=args.size, hints=hint_input(args, path, photo))
+            rgb = colorize(model, photo, T=args.T, size=args.size,
+                           hints=hint_input(args, path, photo), dtype=np.uint8)
         except (OSError, ValueError) as exc:
             print(f"colorlab colorize: skipped {path}: {exc}")
             failed += 1
             continue
         target = output_path(out, path, taken)
-        Image.fromarray(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)).save(target)
+        Image.fromarray(rgb).save(target)
         print(f"[colorlab] {path} -> {target}")
     return 1 if failed else 0
 
