@@ -170,12 +170,15 @@ def cmd_train(args):
     model = models.build(args.model, width=cfg.width, **task.model_kwargs(images))
     device = args.device or (f"cuda:{rank % max(1, torch.cuda.device_count())}"
                              if torch.cuda.is_available() else None)
+    kept_before = set(out.glob("last.previous-*.pt"))
     history = train.fit(model, task, train_set, val_set, epochs=args.epochs, lr=args.lr,
                         seed=args.seed, out_dir=out, checkpoint_every=args.checkpoint_every,
                         resume=args.resume, device=device, progress=not args.quiet)
     if rank == 0:
         print(f"[colorlab] {args.model} on {images!r}: {history.last}")
         print(f"[colorlab] weights: {out / 'last.pt'}")
+        for kept in sorted(set(out.glob("last.previous-*.pt")) - kept_before):
+            print(f"[colorlab] the earlier run's weights: {kept} (--resume continues a run instead)")
     if world > 1:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
