@@ -3,6 +3,7 @@
   workbook [--profile P] [--out DIR]         run every notebook in order into a run folder
   run NB [-p NAME VALUE …] [--out DIR]       run one notebook with parameters
   sweep NB -p NAME V1,V2 … --out DIR         run a grid of parameters, write results.csv/.md
+                                             (points that already ran in DIR are kept)
   prepare DIR [--size S]                     decode and cache an image folder
   clean NB…                                  strip outputs from stored notebooks
   bench                                      print throughput figures against baselines
@@ -87,10 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("notebook", help="a path, or a name such as 05 or 05_colorful_classification")
     r.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"))
     r.add_argument("--profile", default=None)
-    r.add_argument("--out", default=".", help="folder for the executed notebook")
+    r.add_argument("--out", default=".",
+                   help="folder for the executed notebook and its checkpoints (its out_dir)")
     r.set_defaults(func=cmd_run)
 
-    s = sub.add_parser("sweep", help="run a parameter grid and tabulate the results")
+    s = sub.add_parser("sweep", help="run a parameter grid and tabulate the results; "
+                       "points already run in --out are kept, not run again")
     s.add_argument("notebook")
     s.add_argument("-p", nargs=2, action="append", metavar=("NAME", "V1,V2,…"))
     s.add_argument("--profile", default=None)
