@@ -20,6 +20,7 @@ depend on the machine and on what else runs on it; ratios and shares are what to
 """
 from __future__ import annotations
 
+import os
 import time
 from types import SimpleNamespace
 
@@ -268,6 +269,15 @@ def bench_temperature_widget(size: int = 256) -> list[float]:
     return times
 
 
+def _load() -> str:
+    """The load average beside the CPU count: on a busy machine every figure here includes waits
+    for a core (each multi-threaded operation waits for its slowest thread)."""
+    try:
+        return f", load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    except (AttributeError, OSError):
+        return ""
+
+
 def _ms(seconds: float) -> str:
     ms = seconds * 1e3
     return f"{ms:.0f} ms" if ms >= 100 else f"{ms:.3g} ms"
@@ -289,7 +299,7 @@ def print_breakdown(results: list) -> None:
 
 def main(quick: bool = False, bf16_check: bool = False):
     n, size = (2, 64) if quick else (16, 256)
-    print(f"colorlab bench — torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"colorlab bench — torch {torch.__version__}, {torch.get_num_threads()} threads{_load()}")
     lab = bench_lab(n, size)
     print(f"RGB→Lab {n}×3×{size}×{size}: torch {_ms(lab['ours_s'])} (from uint8, as batches are: "
           f"{_ms(lab['ours_u8_s'])}), scikit-image {_ms(lab['skimage_s'])} → {lab['ratio']:.2f}× "

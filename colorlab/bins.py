@@ -182,7 +182,7 @@ def soft_encode_sparse(ab, k: int = K_NEIGHBOURS, sigma: float = SIGMA):
     n, _, h, w = ab.shape
     d2, idx = _knn_flat(ab.permute(0, 2, 3, 1).reshape(-1, 2), k)
     # subtract the nearest distance first: same weights after normalising, no underflow
-    wgt = d2.sub(d2[:, :1]).neg_().div_(2 * sigma ** 2).exp_()      # exp(−(d² − d₁²)/2σ²)
+    wgt = d2.sub(d2[:, :1]).div_(-2 * sigma ** 2).exp_()            # exp(−(d² − d₁²)/2σ²)
     wgt.div_(wgt.sum(1, keepdim=True))
     unflat = lambda t: t.view(n, h, w, k).permute(0, 3, 1, 2)
     return unflat(idx), unflat(wgt)
