@@ -45,7 +45,8 @@ def first_conv(model):
 def test_names():
     # tests may register toy models of their own (tests/toy_models.py); the package's are these
     package = [n for n in models.names() if models.REGISTRY[n].__module__.startswith("colorlab.")]
-    assert package == ["gray_classifier", "regression", "vgg16_decoder", "zhang_eccv16"]
+    assert package == ["deep_colorization", "gray_classifier", "hnet", "koalarization", "regression",
+                       "rtnet", "unet", "unet_gan", "vgg16_decoder", "zhang_eccv16", "zhang_hints"]
     assert models.names() == sorted(models.names())
 
 
