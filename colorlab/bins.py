@@ -131,7 +131,7 @@ def _candidates_on(k: int, device: torch.device, dtype: torch.dtype):
     return table, cand_a.to(dtype), cand_b.to(dtype)
 
 
-def _knn_flat(x: torch.Tensor, k: int, chunk: int = 1 << 16):
+def _knn_flat(x: torch.Tensor, k: int, chunk: int = 1 << 18):
     """x: (P, 2) float ab values → (P, k) squared distances and (P, k) bin indices, nearest first."""
     table, cand_a, cand_b = _candidates_on(k, x.device, x.dtype)
     n = int(round((_HI - _LO) / _CELL))
