@@ -2,7 +2,7 @@
 
   train --model NAME --data NAME_OR_PATH [--profile P] [--size S] [--epochs E] [--limit N]
         [--width W] [--batch-size B] [--lr LR] [--seed S] [--checkpoint-every K]
-        [--out DIR] [--resume]
+        [--model-arg KEY=VALUE …] [--out DIR] [--resume]
   colorize IMG… --model CKPT [--T T] [--size S] [--out DIR]
            [--hints PNG_OR_DIR | --reference COLOUR.jpg [--points N] [--seed S]]
 
@@ -17,6 +17,7 @@ Every number is checked once, here, against its allowed range (``NUMBERS``).
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 from pathlib import Path
 
@@ -87,6 +88,10 @@ def add_commands(sub):
     t.add_argument("--seed", type=number("seed"), default=0, help="random seed")
     t.add_argument("--checkpoint-every", type=number("checkpoint_every"), default=0,
                    help="also save every K steps")
+    t.add_argument("--model-arg", action="append", metavar="KEY=VALUE", default=None,
+                   help="a constructor argument of the model, repeatable: e.g. koalarization "
+                        "embedder=classifier embedder_weights=runs/04/last.pt; hnet "
+                        "rtnet_weights=runs/rtnet/last.pt (required)")
     t.add_argument("--out", default="runs/train", help="folder for last.pt")
     t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     t.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best present)")
@@ -161,13 +166,14 @@ def cmd_train(args):
                        batch_size=args.batch_size)
     if args.model not in models.names():
         raise ValueError(f"unknown model {args.model!r}; valid: {', '.join(models.names())}")
+    model_args = parse_model_args(args.model, args.model_arg)
     out = writable_folder(args.out) if rank == 0 else Path(args.out)
     images = data.load(args.data, size=cfg.size, limit=cfg.limit, progress=rank == 0 and not args.quiet)
     train_set, val_set = images.split(0.1)
     task = tasks.for_model(models.REGISTRY[args.model], size=cfg.size, profile=cfg.name)
     task.batch_size = cfg.batch_size
     torch.manual_seed(args.seed)  # the same initial weights on every rank
-    model = models.build(args.model, width=cfg.width, **task.model_kwargs(images))
+    model = models.build(args.model, **{"width": cfg.width, **task.model_kwargs(images), **model_args})
     device = args.device or (f"cuda:{rank % max(1, torch.cuda.device_count())}"
                              if torch.cuda.is_available() else None)
     kept_before = set(out.glob("last.previous-*.pt"))
@@ -183,6 +189,41 @@ def cmd_train(args):
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return 0
+
+
+def parse_model_args(name: str, pairs: list[str] | None) -> dict:
+    """``["embedder=classifier", "width=0.5"]`` → keyword arguments for ``models.build(name, …)``.
+
+    Refuses a pair without ``=``, a key the model's constructor does not take, and a model that
+    needs an argument for training (its ``needs_for_training``) that was not given.
+    """
+    cls = models.REGISTRY[name]
+    valid = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    kwargs = {}
+    for pair in pairs or []:
+        key, eq, value = pair.partition("=")
+        if not eq or not key:
+            raise ValueError(f"--model-arg {pair!r}: write KEY=VALUE, e.g. --model-arg width=0.5")
+        if key not in valid:
+            raise ValueError(f"--model-arg {key}: {name} takes no such argument; valid: {', '.join(valid)}")
+        kwargs[key] = model_arg_value(value)
+    for key, what in getattr(cls, "needs_for_training", {}).items():
+        if key not in kwargs:
+            raise ValueError(f"--model {name} needs --model-arg {key}=PATH: {what}")
+    return kwargs
+
+
+def model_arg_value(text: str):
+    """A --model-arg value: an int, a float, true/false, or else the text itself (``none`` stays a
+    string: it is a valid embedder)."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def output_path(out: Path, image_path, taken: set) -> Path:

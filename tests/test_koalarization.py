@@ -108,3 +108,20 @@ def test_the_command_line_trains_it(tmp_path):
     assert main(["train", "--model", "koalarization", "--data", "flowers", "--profile", "smoke",
                  "--limit", "24", "--size", "16", "--batch-size", "8", "--out", str(tmp_path), "--quiet"]) == 0
     assert train.load_model(tmp_path / "last.pt").config["embedder"] == "none"
+
+
+def test_the_command_line_chooses_the_embedder(tmp_path):
+    """--model-arg embedder=classifier embedder_weights=CKPT: the fused model, with the classifier's
+    weights inside; the embedder's weights equal the checkpoint's."""
+    from colorlab.__main__ import main
+    common = ["--data", "flowers", "--profile", "smoke", "--limit", "24", "--size", "16",
+              "--batch-size", "8", "--quiet"]
+    assert main(["train", "--model", "gray_classifier", *common, "--out", str(tmp_path / "cls")]) == 0
+    assert main(["train", "--model", "koalarization", *common, "--out", str(tmp_path / "koala"),
+                 "--model-arg", "embedder=classifier",
+                 "--model-arg", f"embedder_weights={tmp_path / 'cls' / 'last.pt'}"]) == 0
+    koala = train.load_model(tmp_path / "koala" / "last.pt")
+    classifier = train.load_model(tmp_path / "cls" / "last.pt")
+    assert koala.config["embedder"] == "classifier"
+    for k, v in classifier.state_dict().items():
+        assert torch.equal(koala.embedder.state_dict()[k], v), k

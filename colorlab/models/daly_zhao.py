@@ -33,6 +33,7 @@ from torch import nn
 from colorlab.color import lab_to_rgb, rgb_to_lab, rgb_to_yuv, yuv_to_rgb
 
 from .common import channels, pad_to_multiple
+from .vgg16 import read_state_dict
 
 PALETTE = 196            # Daly & Zhao: the colour palette lives in R^196 (a 14 x 14 map here)
 PALETTE_SIDE = 14
@@ -150,18 +151,34 @@ class HNet(nn.Module):
 
     forward(L, hint_ab, hint_mask) → uv01 (N, 2, H, W): the palette inferred from the gray photo
     and the hints (``palette_from_hints``) drives the frozen RTNet (``self.rtnet``).
-    ``HNet.from_rtnet(trained_rtnet)`` builds one around a trained RTNet (a copy; frozen). The
-    checkpoint holds both networks' weights, so a saved hnet colours on its own.
+    ``HNet.from_rtnet(trained_rtnet)`` builds one around a trained RTNet (a copy; frozen);
+    ``HNet(rtnet_weights="runs/rtnet/last.pt")`` does the same from an RTNet checkpoint (its width
+    and activation win over the arguments). The checkpoint of an hnet holds both networks'
+    weights, so a saved hnet colours on its own.
     """
 
     task = "hnet"
     stride = 2
+    # what training needs that the constructor cannot default: HNet learns the palette of a *trained*
+    # RTNet, so `python -m colorlab train --model hnet` must be given one
+    needs_for_training = {"rtnet_weights": "the last.pt of a trained RTNet "
+                                           "(python -m colorlab train --model rtnet … first)"}
 
-    def __init__(self, width: float = 1.0, activation: str = "relu"):
+    def __init__(self, width: float = 1.0, activation: str = "relu", rtnet_weights: str | None = None):
         super().__init__()
+        state = None
+        if rtnet_weights is not None:
+            ckpt = read_state_dict(rtnet_weights, "expected a colorlab checkpoint of an rtnet")
+            if ckpt.get("name") != "rtnet" or "model" not in ckpt:
+                raise ValueError(f"{rtnet_weights} is not a checkpoint of an rtnet "
+                                 f"(it holds {ckpt.get('name', 'no model name')!r})")
+            width, activation = ckpt["kwargs"]["width"], ckpt["kwargs"]["activation"]
+            state = ckpt["model"]
         self.config = dict(width=width, activation=activation)
         self.hnet = palette_net(4, width, activation)
         self.rtnet = RTNet(width, activation)
+        if state is not None:
+            self.rtnet.load_state_dict(state)
         self.rtnet.requires_grad_(False)
 
     @classmethod

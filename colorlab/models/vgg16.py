@@ -113,7 +113,7 @@ def read_state_dict(path, hint: str = "") -> dict:
     path = Path(path)
     tail = f"; {hint}" if hint else ""
     if not path.is_file():
-        raise FileNotFoundError(f"VGG-16 weights file not found: {path} (colorlab never "
+        raise FileNotFoundError(f"weights file not found: {path} (colorlab never "
                                 f"downloads weights; pass the path of a local file)")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)

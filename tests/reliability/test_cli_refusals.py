@@ -97,3 +97,37 @@ def test_run_refuses_what_is_not_a_notebook(tmp_path, capsys):
     (tmp_path / "some.txt").write_text("hello\n")
     code, _, err = run_cli(["run", str(tmp_path / "some.txt")], capsys)
     one_line(code, err, "not a notebook (.ipynb) file", "some.txt")
+
+
+def test_hnet_without_a_trained_rtnet_is_refused(photos, tmp_path, capsys):
+    """HNet learns a trained RTNet's palette: from the command line it needs one, and says how."""
+    argv = ["train", "--model", "hnet", "--data", str(photos), "--profile", "smoke",
+            "--out", str(tmp_path / "h"), "--quiet"]
+    code, _, err = run_cli(argv, capsys)
+    one_line(code, err, "--model hnet needs --model-arg rtnet_weights=PATH", "train --model rtnet")
+    assert not (tmp_path / "h" / "last.pt").exists()
+
+
+@pytest.mark.parametrize("pair, says", [("embedder", "write KEY=VALUE"),
+                                        ("colour=red", "koalarization takes no such argument; valid: width")])
+def test_model_args_that_do_not_fit_the_model(pair, says, photos, tmp_path, capsys):
+    argv = ["train", "--model", "koalarization", "--data", str(photos), "--profile", "smoke",
+            "--out", str(tmp_path / "k"), "--quiet", "--model-arg", pair]
+    code, _, err = run_cli(argv, capsys)
+    one_line(code, err, says)
+
+
+def test_hnet_trains_from_an_rtnet_checkpoint_and_keeps_its_weights(photos, tmp_path, capsys):
+    common = ["--data", str(photos), "--profile", "smoke", "--quiet"]
+    assert main(["train", "--model", "rtnet", *common, "--out", str(tmp_path / "r")]) == 0
+    assert main(["train", "--model", "hnet", *common, "--out", str(tmp_path / "h"),
+                 "--model-arg", f"rtnet_weights={tmp_path / 'r' / 'last.pt'}"]) == 0
+    from colorlab import train as train_module
+    rtnet = train_module.load_model(tmp_path / "r" / "last.pt")
+    hnet = train_module.load_model(tmp_path / "h" / "last.pt")
+    assert hnet.config == rtnet.config        # width and activation come from the RTNet
+    for k, v in rtnet.state_dict().items():   # the frozen RTNet is the trained one
+        assert torch.equal(hnet.rtnet.state_dict()[k], v), k
+    code, _, err = run_cli(["train", "--model", "hnet", *common, "--out", str(tmp_path / "h2"),
+                            "--model-arg", f"rtnet_weights={tmp_path / 'h' / 'last.pt'}"], capsys)
+    one_line(code, err, "is not a checkpoint of an rtnet", "'hnet'")
