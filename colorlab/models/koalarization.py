@@ -26,8 +26,9 @@ dict, so a checkpoint alone colours a photo:
 - ``"none"``: zeros of ``embedding_dim`` (the ablation: the same network without the global
   branch; the fusion conv's weights for the embedding then never receive a gradient). This is
   the default, so ``models.build("koalarization")`` and ``python -m colorlab train --model
-  koalarization`` (which passes only the width) train the ablation; notebook 06 builds the fused
-  model with :meth:`Koalarization.from_classifier`.
+  koalarization`` train the ablation. The fused model from the command line: ``--model-arg
+  embedder=classifier --model-arg embedder_weights=runs/…/04-gray_classifier/last.pt``; notebook
+  06 builds it with :meth:`Koalarization.from_classifier`.
 
 ``embedder_weights`` is read once, when the model is built; ``config`` does not keep the path
 (the weights live in the state dict), so ``models.build(name, **config)`` followed by
