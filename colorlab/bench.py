@@ -269,6 +269,21 @@ def bench_temperature_widget(size: int = 256) -> list[float]:
     return times
 
 
+def bench_hint_painter(name: str = "zhang_hints", size: int = 224, strokes: int = 12) -> list[float]:
+    """Milliseconds per redraw of the hint painter after a stroke, with its widget built (the network,
+    the PNG and the canvas drawing; no browser attached). An untrained ``name`` at the cpu width:
+    the time does not depend on the weights. HNet gets a fresh RTNet inside."""
+    torch.manual_seed(0)
+    model = models.build(name, width=0.25).eval()
+    painter = widgets.hint_painter(model, _photos(1, 256)[0], size=size)
+    painter.widget  # noqa: B018 — build the canvas and images, as the notebook shows them
+    rng = np.random.default_rng(0)
+    for _ in range(strokes):
+        x, y = rng.uniform(10, size - 10, 2)
+        painter.stroke([(x, y), (x + 4, y + 2), (x + 8, y + 3)])
+    return painter.redraw_ms[-strokes:]
+
+
 def _load() -> str:
     """The load average beside the CPU count: on a busy machine every figure here includes waits
     for a core (each multi-threaded operation waits for its slowest thread)."""
@@ -345,6 +360,11 @@ def main(quick: bool = False, bf16_check: bool = False):
     ms = bench_temperature_widget(64 if quick else 256)
     print(f"\ntemperature widget, {64 if quick else 256}² photo, zhang_eccv16 w=0.25: median redraw "
           f"{np.median(ms):.0f} ms, max {np.max(ms):.0f} ms over {len(ms)} slider values (budget 100 ms)")
+    side = 64 if quick else 224
+    for name in ("zhang_hints", "hnet"):
+        ms = bench_hint_painter(name, side)
+        print(f"hint painter, {side}² photo, {name} w=0.25: median redraw after a stroke "
+              f"{np.median(ms):.0f} ms, max {np.max(ms):.0f} ms over {len(ms)} strokes (budget 300 ms at 224²)")
 
 
 if __name__ == "__main__":

@@ -101,6 +101,8 @@ def test_bench_quick_prints_ratios_and_the_step_breakdown():
     assert r.returncode == 0, r.stderr[-2000:]
     out = r.stdout
     assert "RGB→Lab" in out and "× faster" in out and "6.78 s" in out
+    assert re.search(r"hint painter, \d+² photo, zhang_hints w=0.25: median redraw after a stroke \d+ ms", out)
+    assert re.search(r"hint painter, \d+² photo, hnet w=0.25: median redraw after a stroke \d+ ms", out)
     assert re.search(r"sparse, 5 indices \+ 5 weights: .* → [\d.]+× faster", out)
     assert re.search(r"dense \(\d+, 313, \d+, \d+\) .* → [\d.]+× faster", out)
     header = next(line for line in out.splitlines() if "outside fwd+bwd" in line)
@@ -126,3 +128,8 @@ def test_bench_training_shares_add_up():
     assert r["seconds"]["targets"] > 0 and r["seconds"]["lab"] > 0 and r["seconds"]["optimizer"] > 0
     assert r["outside_share"] == pytest.approx(1 - r["shares"]["fwd_bwd"])
     assert tasks.random_crop_flip.__name__ == "random_crop_flip"             # unwrapped again
+
+
+def test_bench_hint_painter_times_one_redraw_per_stroke():
+    ms = bench.bench_hint_painter("zhang_hints", size=48, strokes=3)
+    assert len(ms) == 3 and all(0 < t < 60_000 for t in ms)
