@@ -15,7 +15,7 @@ LAYERS = [
     {"tasks"},
     {"train"},
     {"pretrain", "inference"},
-    {"viz", "widgets"},
+    {"viz", "widgets", "zoo"},
     {"bench", "runs"},
     {"cli_train"},
     {"__main__", "__init__"},
