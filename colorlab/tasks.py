@@ -18,6 +18,7 @@ Tasks here:
 - :class:`Regression` — predict ab directly, MSE (the averaging baseline; Hultgren et al.).
 - :class:`Classification` — Zhang et al. 2016: 313-way soft targets, class rebalancing,
   annealed-mean prediction.
+- :class:`ColorInput` — the same, told 16 colour values of the photo (Massachi §4.5).
 - :class:`SpeciesClassifier` — the stand-in pretraining task of notebook 04: name the flower
   species from the gray image (it does not colour).
 
@@ -33,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorlab import bins, hints, losses, metrics, profiles
+from colorlab import bins, color_grid, hints, losses, metrics, profiles
 from colorlab.color import rgb_to_lab
 from colorlab.models.daly_zhao import uv01_of, uv01_to_ab
 
@@ -335,6 +336,43 @@ class Classification(Task):
             "train" if self.prior is None else self.prior.tolist())
         return {**super().config(), "prior": prior, "lam": self.lam, "rebalance": self.rebalance,
                 "T": self.T}
+
+
+@register("color_input")
+class ColorInput(Classification):
+    """Massachi §4.5: Zhang et al.'s classification with 16 colour values as a second input.
+
+    Every batch also holds ``colors``: the photo's ab averaged over a ``grid`` × ``grid`` grid
+    (``color_grid.grid_ab`` of the training crop; 4 × 4 in the thesis), (N, 2, grid, grid) Lab
+    units; the model (``ZhangECCV16`` with ``color_scale`` > 0) gets (L, colors). Loss, prior,
+    rebalancing and annealed mean are those of :class:`Classification`; §4.6's "uniform prior
+    with colour input" is ``prior="uniform"``. Colouring a photo: pass its colours as
+    ``inference_batch(L, colors=…)`` (any grid the model was not trained on works, but means
+    something else); without them the model is told sixteen grays (a = b = 0).
+    """
+
+    def __init__(self, size: int | None = None, profile: str = "auto", augment: bool = True,
+                 prior="train", lam: float = bins.LAMBDA, rebalance: bool = True,
+                 T: float = bins.T_ANNEAL, grid: int = color_grid.K):
+        super().__init__(size, profile, augment, prior, lam, rebalance, T)
+        self.grid = int(grid)
+
+    def batch(self, images_u8, labels, train, gen):
+        b = super().batch(images_u8, labels, train, gen)
+        b["colors"] = color_grid.grid_ab(b["ab"], self.grid)
+        return b
+
+    def inference_batch(self, L, **extra):
+        colors = extra.pop("colors", None)
+        if colors is None:
+            colors = torch.zeros(len(L), 2, self.grid, self.grid, device=L.device)
+        return {"L": L, "colors": colors.to(L.device), **extra}
+
+    def inputs(self, batch):
+        return batch["L"], batch["colors"]
+
+    def config(self):
+        return {**super().config(), "grid": self.grid}
 
 
 @register("species")

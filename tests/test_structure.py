@@ -10,7 +10,7 @@ LAYERS = [
     {"color", "profiles"},
     {"data"},
     {"bins"},
-    {"losses", "metrics", "toys", "gradcheck", "hints", "descriptors"},
+    {"losses", "metrics", "toys", "gradcheck", "hints", "descriptors", "color_grid"},
     {"models"},
     {"tasks"},
     {"train"},
