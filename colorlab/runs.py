@@ -4,10 +4,12 @@ Inside a notebook, ``runs.record("psnr/zhang", 24.1)`` shows the value and store
 notebook's outputs under a colorlab MIME type, so that the executed ``.ipynb`` file itself is the
 record. Outside, ``runs.read(path)`` collects those values back.
 
-``run`` executes one notebook with parameters, ``sweep`` a grid of parameters (one executed copy
-per point, a ``results.csv`` and a Markdown table; a repeated sweep keeps the points that already
-ran), and ``workbook`` every notebook of the sequence into a fresh ``runs/<timestamp>-<profile>/``
-folder with ``results.json`` and ``summary.md``. A notebook that fails keeps its executed copy
+``run`` executes one notebook with parameters (and writes it as an HTML page too), ``sweep`` a
+grid of parameters (one executed copy per point, a ``results.csv``, a Markdown table and one plot
+per swept parameter; a repeated sweep keeps the points that already ran), and ``workbook`` every
+notebook of the sequence into a fresh ``runs/<timestamp>-<profile>/`` folder with
+``results.json``, ``summary.md`` and an ``index.html`` linking each notebook's page, so the folder
+can be published as a static site. A notebook that fails keeps its executed copy
 (with the error in it) and does not stop the others. A notebook's ``out_dir`` parameter (where it
 saves checkpoints) points into the run's folder, so no two runs overwrite each other's weights.
 """
@@ -19,6 +21,7 @@ import glob
 import itertools
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import nbformat
 
+from colorlab import publish, sweep_plots
 from colorlab.profiles import NAMES, resolve_name
 
 MIME = "application/vnd.colorlab.result+json"
@@ -301,6 +305,8 @@ class RunResult:
     params: dict = field(default_factory=dict)
     results: dict = field(default_factory=dict)
     error: str = ""
+    html: str = ""          # the executed copy as an HTML page ("" when none was written)
+    html_error: str = ""    # why the HTML page could not be written
 
 
 def find_notebook(name) -> Path:
@@ -323,13 +329,15 @@ def find_notebook(name) -> Path:
 
 
 def run(notebook, params: dict | None = None, out_dir=".", output_name: str | None = None,
-        progress: bool = True) -> RunResult:
+        progress: bool = True, html: bool = True) -> RunResult:
     """Execute ``notebook`` with ``params`` into ``out_dir``; never raises for a failing cell.
 
     The executed copy is written even when a cell fails (papermill marks the failing cell). A
     notebook with an ``out_dir`` parameter writes its checkpoints and figures there: to
-    ``out_dir`` (absolute) unless ``params`` names another folder. Returns a :class:`RunResult`
-    with the recorded results.
+    ``out_dir`` (absolute) unless ``params`` names another folder. With ``html`` the executed
+    copy is also written as a self-contained HTML page beside it (a failed export is printed and
+    noted in ``html_error``; it does not fail the run). Returns a :class:`RunResult` with the
+    recorded results.
     """
     import papermill as pm
     notebook = find_notebook(notebook)
@@ -349,7 +357,20 @@ def run(notebook, params: dict | None = None, out_dir=".", output_name: str | No
         error = f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
     results = read(output) if output.exists() else {}
-    return RunResult(str(notebook), str(output), not error, seconds, params, results, error)
+    res = RunResult(str(notebook), str(output), not error, seconds, params, results, error)
+    if html and output.exists():
+        res.html, res.html_error = _html_page(output, notebook.parent)
+    return res
+
+
+def _html_page(output: Path, base: Path) -> tuple[str, str]:
+    """Export an executed notebook as HTML: (page path, "") or ("", why it failed)."""
+    try:
+        return str(publish.notebook_html(output, hide_mimes=(MIME,), base=base)), ""
+    except Exception as exc:  # nbconvert, a template, the disk…: the run itself still counts
+        why = f"{type(exc).__name__}: {exc}"
+        print(f"[colorlab] {output.name}: no HTML page ({why})", flush=True)
+        return "", why
 
 
 def with_out_dir(notebook, params: dict, folder) -> dict:
@@ -406,15 +427,24 @@ def workbook(profile: str = "auto", out=None, notebooks=None, progress: bool = T
 
 
 def write_summary(run_dir, profile: str, outcomes: list[RunResult]):
-    """results.json (everything) and summary.md (a table of notebooks and of recorded results)."""
+    """results.json (everything), summary.md (a table of notebooks and of recorded results) and
+    index.html (the same, linking each notebook's HTML page: the run folder is a static site)."""
     run_dir = Path(run_dir)
     data = {"profile": profile, "notebooks": [vars(o) for o in outcomes]}
     (run_dir / "results.json").write_text(json.dumps(data, indent=2, default=str))
+    pages = [_page_entry(run_dir, o) for o in outcomes]
+    (run_dir / "index.html").write_text(publish.index_page(
+        f"colorlab run — profile {profile}", pages,
+        note='Also here: <a href="summary.md">summary.md</a>, <a href="results.json">results.json</a>.'),
+        encoding="utf-8")
     lines = [f"# colorlab run — profile `{profile}`", "",
-             "| notebook | status | seconds | results |", "|---|---|---|---|"]
-    for o in outcomes:
+             "Each notebook as a web page: [index.html](index.html).", "",
+             "| notebook | status | seconds | results | page |", "|---|---|---|---|---|"]
+    for o, page in zip(outcomes, pages):
         status = "ok" if o.ok else "**FAILED**"
-        lines.append(f"| {Path(o.notebook).stem} | {status} | {o.seconds:.1f} | {len(o.results)} |")
+        link = f"[html]({page['html']})" if page["html"] else "no HTML: " + _md_cell(o.html_error)
+        lines.append(f"| {Path(o.notebook).stem} | {status} | {o.seconds:.1f} | {len(o.results)} "
+                     f"| {link} |")
     failed = [Path(o.notebook).stem for o in outcomes if not o.ok]
     lines += ["", f"Failed: {', '.join(failed)}" if failed else "Failed: none", ""]
     lines += ["## Recorded results", "", "| notebook | key | value |", "|---|---|---|"]
@@ -425,6 +455,15 @@ def write_summary(run_dir, profile: str, outcomes: list[RunResult]):
         if not o.ok:
             lines += ["", f"### {Path(o.notebook).stem} failed", "", "```", o.error, "```"]
     (run_dir / "summary.md").write_text("\n".join(lines) + "\n")
+
+
+def _page_entry(run_dir: Path, o: RunResult) -> dict:
+    """One notebook's row of index.html, its links relative to the run folder."""
+    def rel(path):
+        return Path(os.path.relpath(Path(path).resolve(), run_dir.resolve())).as_posix()
+    return {"name": Path(o.notebook).stem, "ipynb": rel(o.output), "html": rel(o.html) if o.html else "",
+            "html_error": o.html_error, "seconds": o.seconds, "ok": o.ok, "error": o.error,
+            "results": {k: _fmt(v) for k, v in o.results.items()}}
 
 
 def _fmt(v) -> str:
@@ -443,8 +482,10 @@ def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bo
     A sweep resumes: a point already executed in ``out_dir`` without error and with recorded
     results is kept, not run again; failed and new points run. After each point ``results.csv``
     and ``results.md`` are rewritten with every point in the folder (earlier sweeps' too, and each
-    failed point's error), so an interrupted or repeated sweep loses nothing. Returns the
-    RunResults of this grid's points.
+    failed point's error), so an interrupted or repeated sweep loses nothing; and one plot per
+    swept parameter, ``plot_<name>.png`` (mean and min–max over seeds when ``seed`` is swept,
+    see :mod:`colorlab.sweep_plots`), is redrawn from results.csv and shown in results.md.
+    Returns the RunResults of this grid's points.
     """
     notebook = find_notebook(notebook)
     fixed = dict(fixed or {})
@@ -460,7 +501,7 @@ def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bo
     outcomes = []
     for point in points:
         outcomes.append(_sweep_point(notebook, point, fixed, out_dir, earlier, progress))
-        write_table(out_dir, names, _all_points(earlier, outcomes))
+        write_table(out_dir, names, _all_points(earlier, outcomes), title=notebook.stem)
     return outcomes
 
 
@@ -481,7 +522,7 @@ def _sweep_point(notebook, point, fixed, out_dir: Path, earlier: dict, progress)
         return old
     params = with_out_dir(notebook, {**fixed, **point}, out_dir / name)
     print(f"[colorlab] {notebook.stem} {tag} …", flush=True)
-    res = run(notebook, params, out_dir, f"{name}.ipynb", progress)
+    res = run(notebook, params, out_dir, f"{name}.ipynb", progress, html=False)
     print(f"[colorlab] {tag}: {'ok' if res.ok else 'FAILED'} in {res.seconds:.1f} s"
           + (f" — {res.error}" if res.error else ""), flush=True)
     return res
@@ -529,11 +570,13 @@ def _all_points(earlier: dict, outcomes: list[RunResult]) -> list[RunResult]:
     return [o for name, o in earlier.items() if name not in now] + outcomes
 
 
-def write_table(out_dir, names: list[str], outcomes: list[RunResult]):
-    """results.csv and results.md: one row per run, parameters then recorded results.
+def write_table(out_dir, names: list[str], outcomes: list[RunResult], title: str = ""):
+    """results.csv, the plots drawn from it, and results.md: one row per run, then the plots.
 
     The columns are ``names``, any other parameter whose value differs between rows (points
-    of an earlier sweep), ok, seconds, the recorded keys, and the error of a failed run.
+    of an earlier sweep), ok, seconds, the recorded keys, and the error of a failed run. The
+    plots (``plot_<parameter>.png``, see :mod:`colorlab.sweep_plots`) are drawn from results.csv;
+    if drawing them fails, the table is still written and says why.
     """
     names = names + _varying(outcomes, exclude=names + ["out_dir"])
     keys = sorted({k for o in outcomes for k in o.results})
@@ -544,7 +587,12 @@ def write_table(out_dir, names: list[str], outcomes: list[RunResult]):
         csv.writer(f).writerows([header] + rows)
     md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     md += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows]
-    (Path(out_dir) / "results.md").write_text("\n".join(md) + "\n")
+    try:
+        _, plots = sweep_plots.write_plots(out_dir, title)
+    except Exception as exc:  # a plot must never cost the table: say what went wrong instead
+        plots = f"No plots: drawing them failed ({type(exc).__name__}: {exc})."
+        print(f"[colorlab] {plots}", flush=True)
+    (Path(out_dir) / "results.md").write_text("\n".join(md) + "\n\n" + plots + "\n")
 
 
 def _varying(outcomes: list[RunResult], exclude: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ LAYERS = [
     {"tasks"},
     {"train"},
     {"pretrain", "inference"},
-    {"viz", "widgets", "zoo"},
+    {"viz", "widgets", "zoo", "sweep_plots", "publish"},
     {"bench", "runs"},
     {"cli_train"},
     {"__main__", "__init__"},

@@ -1,0 +1,222 @@
+"""Plots of a sweep: one PNG per swept parameter, drawn from the sweep's ``results.csv``.
+
+A sweep's table has the swept parameters first, then ``ok``, ``seconds``, the recorded results and
+``error`` (``runs.write_table``). For every parameter with two or more values this module draws
+``plot_<name>.png``: the parameter's values along x (a numeric axis for numbers, one slot per value
+otherwise), one small panel per recorded number that changes across the sweep, and one line per
+value of the other swept parameters. When ``seed`` is swept it is not a plot of its own: each
+point of a line is the **mean over seeds**, and its bar runs from the **lowest to the highest
+seed's value** (min–max, not ± std: with two or three seeds a standard deviation says little).
+Failed points are left out of the plots (the table still lists them with their error).
+
+Everything is computed from the CSV alone, so the plots of an interrupted or resumed sweep are
+redrawn from what its table holds. ``aggregate`` returns the numbers a plot draws.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+SEED = "seed"           # the parameter averaged over instead of plotted
+MAX_PANELS = 20         # results plotted per figure; the rest are named in results.md
+NCOLS = 4               # panels per row
+LOG_RATIO = 10.0        # a positive numeric axis spanning this factor or more is drawn in log scale
+
+
+@dataclass
+class Stat:
+    """One plotted point: the mean over seeds at x, the lowest and highest seed, how many ran."""
+    x: str
+    mean: float
+    low: float
+    high: float
+    n: int
+
+
+@dataclass
+class Table:
+    """A sweep's results.csv: parameter columns, result columns, rows as ``{column: text}``."""
+    params: list[str]
+    keys: list[str]
+    rows: list[dict]
+
+    def ok_rows(self) -> list[dict]:
+        return [r for r in self.rows if r.get("ok") == "True"]
+
+
+def read_table(path) -> Table:
+    """results.csv → :class:`Table` (parameters are the columns before ``ok``, results those
+    between ``seconds`` and ``error``)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+        f.seek(0)
+        header = next(csv.reader(f), [])
+    if "ok" not in header or "seconds" not in header:
+        raise ValueError(f"{path} is not a sweep's results.csv (no ok/seconds columns)")
+    ok, sec = header.index("ok"), header.index("seconds")
+    end = header.index("error") if "error" in header else len(header)
+    return Table(header[:ok], header[sec + 1:end], rows)
+
+
+def number(text: str) -> float | None:
+    """A CSV cell as a float (``nan`` and ``inf`` included), or None if it is not a number."""
+    if text in ("True", "False"):
+        return None
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def numeric_keys(table: Table) -> list[str]:
+    """Result columns that hold a number in every successful row that has them, and whose
+    finite values are not all the same (a constant says nothing about the parameters)."""
+    keys = []
+    for k in table.keys:
+        cells = [r[k] for r in table.ok_rows() if r.get(k, "") != ""]
+        values = [number(c) for c in cells]
+        if not cells or any(v is None for v in values):
+            continue
+        finite = {v for v in values if math.isfinite(v)}
+        if len(finite) > 1:
+            keys.append(k)
+    return keys
+
+
+def values_of(table: Table, param: str) -> list[str]:
+    """The distinct values of ``param`` in the table, in numeric order when all are numbers,
+    else in the order the sweep ran them."""
+    seen = list(dict.fromkeys(r.get(param, "") for r in table.rows))
+    if is_numeric(seen):
+        seen.sort(key=number)
+    return seen
+
+
+def is_numeric(values: list[str]) -> bool:
+    return all(number(v) is not None and math.isfinite(number(v)) for v in values)
+
+
+def swept(table: Table) -> list[str]:
+    """The parameters that take two or more values in the table."""
+    return [p for p in table.params if len(values_of(table, p)) > 1]
+
+
+def aggregate(table: Table, x: str, key: str) -> dict[str, list[Stat]]:
+    """What the panel of ``key`` in the plot of ``x`` draws: ``{line label: [Stat per x value]}``.
+
+    A line is one combination of the other swept parameters (``"lr=0.001"``; ``""`` when there
+    are none); ``seed``, unless it is ``x``, is averaged over. Only successful rows with a finite
+    value of ``key`` count; an x value with none is left out of its line.
+    """
+    others = [p for p in swept(table) if p not in (x, SEED)]
+    xs = values_of(table, x)
+    groups: dict[tuple, dict[str, list[float]]] = {}
+    for r in table.ok_rows():
+        v = number(r.get(key, ""))
+        if v is None or not math.isfinite(v):
+            continue
+        line = tuple(r.get(p, "") for p in others)
+        groups.setdefault(line, {}).setdefault(r.get(x, ""), []).append(v)
+    order = [values_of(table, p) for p in others]   # lines in the order of their values
+    lines = {}
+    for line in sorted(groups, key=lambda t: [vals.index(v) for vals, v in zip(order, t)]):
+        by_x = groups[line]
+        label = ", ".join(f"{p}={v}" for p, v in zip(others, line))
+        lines[label] = [Stat(xv, sum(by_x[xv]) / len(by_x[xv]), min(by_x[xv]), max(by_x[xv]),
+                             len(by_x[xv])) for xv in xs if xv in by_x]
+    return lines
+
+
+def plot(table: Table, x: str, keys: list[str], path, title: str = "") -> Path:
+    """Draw the plot of parameter ``x`` (one panel per key) into the PNG ``path``."""
+    xs = values_of(table, x)
+    numeric = is_numeric(xs)
+    pos = {v: (number(v) if numeric else i) for i, v in enumerate(xs)}
+    log = numeric and min(pos.values()) > 0 and max(pos.values()) / min(pos.values()) >= LOG_RATIO
+    ncols = min(NCOLS, len(keys))
+    nrows = math.ceil(len(keys) / ncols)
+    fig = Figure(figsize=(3.3 * ncols, 2.6 * nrows + 0.9), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    handles = {}
+    for ax, key in zip(axes, keys):
+        lines = aggregate(table, x, key)
+        for i, (label, stats) in enumerate(lines.items()):
+            # side by side when x is a category, so that bars of different lines do not overlap
+            shift = 0.0 if numeric else 0.08 * (i - (len(lines) - 1) / 2)
+            px = [pos[s.x] + shift for s in stats]
+            means = [s.mean for s in stats]
+            err = [[s.mean - s.low for s in stats], [s.high - s.mean for s in stats]]
+            h = ax.errorbar(px, means, yerr=err, marker="o", ms=4, capsize=3, lw=1.4,
+                            color=f"C{i % 10}", label=label or None)
+            handles.setdefault(label, h)
+        ax.set_title(key, fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+        if log:
+            ax.set_xscale("log")
+        ax.set_xticks(list(pos.values()), xs)
+        ax.minorticks_off()
+        if not numeric:
+            ax.margins(x=0.15)
+        ax.set_xlabel(x, fontsize=8)
+    for ax in axes[len(keys):]:
+        ax.set_visible(False)
+    if any(handles):
+        fig.legend([h for lab, h in handles.items() if lab], [lab for lab in handles if lab],
+                   loc="outside lower center", ncols=min(4, len(handles)), fontsize=8)
+    fig.suptitle(f"{title}\n{describe(table, short=True)}".strip(), fontsize=10)
+    fig.savefig(path, dpi=90)
+    return Path(path)
+
+
+def describe(table: Table, short: bool = False) -> str:
+    """What a point and a bar are, and what was left out: the sentence under the plots, or
+    (``short``) the line under a figure's title."""
+    seeds = values_of(table, SEED) if SEED in table.params else []
+    failed = len(table.rows) - len(table.ok_rows())
+    averaged = len(seeds) > 1 and swept(table) != [SEED]
+    if short:
+        text = (f"mean over seeds {', '.join(seeds)}, bars: lowest to highest seed" if averaged
+                else "one run per point")
+        return text + (f"; {failed} failed point{'s' if failed > 1 else ''} left out" if failed else "")
+    if averaged:
+        text = (f"Each point is the mean over seeds {', '.join(seeds)}; its bar runs from the "
+                "lowest to the highest seed's value (min–max).")
+    else:
+        text = "Each point is one run (one seed: no spread is shown)."
+    text += " One line per value of the other swept parameters."
+    if failed:
+        text += f" {failed} failed point{'s' if failed > 1 else ''} left out (see the table)."
+    return text
+
+
+def write_plots(out_dir, title: str = "", keys: list[str] | None = None) -> tuple[list[Path], str]:
+    """Draw ``plot_<param>.png`` in ``out_dir`` for each swept parameter of its results.csv.
+
+    keys: the results to plot (default: every number that changes, the first ``MAX_PANELS``
+    in name order). Returns the PNG paths and Markdown to put under the table (links, what a
+    bar means, which results were left out).
+    """
+    out_dir = Path(out_dir)
+    table = read_table(out_dir / "results.csv")
+    found = numeric_keys(table)
+    chosen = [k for k in keys if k in found] if keys else found[:MAX_PANELS]
+    params = [p for p in swept(table) if p != SEED] or [p for p in swept(table)]
+    for old in out_dir.glob("plot_*.png"):      # drawn earlier for a parameter no longer swept
+        if old.stem[5:] not in params:
+            old.unlink()
+    if not chosen or not params:
+        why = "no recorded number changes" if not chosen else "no parameter takes two values"
+        return [], f"No plots: {why} across the successful points."
+    paths = [plot(table, p, chosen, out_dir / f"plot_{p}.png", f"{title} — against {p}".strip(" —"))
+             for p in params]
+    md = ["## Plots", "", describe(table), ""]
+    md += [f"![results against {p.stem[5:]}]({p.name})\n" for p in paths]
+    left = [k for k in found if k not in chosen]
+    if left:
+        md += ["", f"Not plotted ({len(left)}): " + ", ".join(left)]
+    return paths, "\n".join(md)
