@@ -217,9 +217,10 @@ class Report(dict):
 
     def rows(self) -> list[tuple[str, str, str]]:
         fooled = self["fake_judged_real"]
+        where = f" from {self['people']} files" if self["people"] > 1 else ""
         ours = (f"{_pct(fooled)} ({self['fakes_called_real']} of {self['fakes']})",
-                f"{self['people']} answer file(s), {self['answered']} answers; real photos judged "
-                f"real: {_pct(self['real_judged_real'])} ({self['reals_called_real']} of {self['reals']})")
+                f"{self['answered']} answers{where}; real photos judged real: "
+                f"{_pct(self['real_judged_real'])} ({self['reals_called_real']} of {self['reals']})")
         return [("this quiz", *ours)] + [(who, _pct(v), how) for who, v, how in PUBLISHED]
 
     def _repr_markdown_(self) -> str:

@@ -301,10 +301,56 @@ HINT_PAINTER = Case(
     act=_painter_act,
 )
 
+QUIZ_PROGRESS_RE = re.compile(r"photo (\d+) of (\d+)")
+
+
+def _quiz_act(page, out, shots):
+    progress = out.locator(".widget-html-content", has_text=re.compile(r"photo \d+ of|answered")).first
+    info = out.locator(".widget-html-content", has_text=re.compile(r"real, or recoloured|you said")).first
+    photo = out.locator(".jupyter-widgets img").first
+
+    def at():
+        m = QUIZ_PROGRESS_RE.search(progress.inner_text())
+        return (int(m.group(1)), int(m.group(2))) if m else None
+
+    def msg(what):
+        return (f"after {what} the kernel's answer did not appear within {ANSWER_S} s: the progress "
+                f"line says {progress.inner_text()!r}, the info line {info.inner_text()!r}; errors in "
+                f"the page: {error_outputs(page)}")
+
+    assert at() == (1, 4), f"the quiz should start at photo 1 of 4; it says {progress.inner_text()!r}"
+    # 1. answer the first photo "real": the kernel shows photo 2 (a new image) and what was said
+    src0 = photo.get_attribute("src")
+    out.get_by_role("button", name="real").click()
+    wait_until(page, lambda: at() == (2, 4) and "you said real" in info.inner_text()
+               and photo.get_attribute("src") != src0, ANSWER_S, lambda: msg("clicking 'real'"))
+    shots(page, "answered", out)
+    # 2. the other three "fake": the buttons switch off and the report appears beside the papers'
+    for k in (2, 3, 4):
+        before = info.inner_text()
+        out.get_by_role("button", name="fake").click()
+        wait_until(page, lambda: info.inner_text() != before and f"photo {k}: you said fake" in info.inner_text(),
+                   ANSWER_S, lambda: msg(f"clicking 'fake' on photo {k}"))
+    wait_until(page, lambda: "all 4 photos answered" in progress.inner_text()
+               and "45.87 %" in info.inner_text() and "32.00 %" in info.inner_text(),
+               ANSWER_S, lambda: msg("the last answer"))
+    assert out.get_by_role("button", name="real").is_disabled(), "the buttons should switch off at the end"
+    shots(page, "report", out)
+
+
+QUIZ = Case(
+    name="quiz",
+    module="quiz.py",
+    cells=["import numpy as np\nfrom colorlab import data, widgets\n"
+           "flowers = data.load('flowers', size=64, limit=8, progress=False)",
+           "real = flowers.images[:4]\nfake = [np.roll(im, 1, axis=-1) for im in flowers.images[4:]]  # colours swapped",
+           "widgets.fake_or_real(real, fake, n=4, seed=0, size=96)"],
+    ready=".widget-button",
+    act=_quiz_act,
+)
+
 # More widgets, as other engineers add them to colorlab/widgets/: write a Case and add it below.
-# - the quiz: ``out.get_by_role("button", name=...)``.click() an answer, then wait_until the
-#   feedback text appears (as the cases above wait for the info line).
-CASES = [TEMPERATURE, COVERAGE, HINT_PAINTER]
+CASES = [TEMPERATURE, COVERAGE, HINT_PAINTER, QUIZ]
 
 
 # --- the test -------------------------------------------------------------------------------------
