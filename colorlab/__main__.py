@@ -7,6 +7,9 @@
   prepare DIR [--size S]                     decode and cache an image folder
   clean NB…                                  strip outputs from stored notebooks
   bench                                      print throughput figures against baselines
+  assignments --out DIR [NB…]                write the student versions of the graded notebooks
+  grade SUBMISSIONS --out DIR [--profile P]  autograde SUBMISSIONS/<student>/<NN_name>.ipynb
+                                             into DIR/grades.csv (needs nbgrader)
 
 Errors in what you typed (a missing file, an unknown parameter) print one line, not a traceback.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from colorlab import bench, cli_train, data, runs
+from colorlab import assignments, bench, cli_train, data, runs
 from colorlab.runs import parse_value
 
 
@@ -73,6 +76,21 @@ def cmd_bench(args):
     return 0
 
 
+def cmd_assignments(args):
+    for path in assignments.generate(args.out, args.notebooks or None):
+        print(f"[colorlab] student version: {path}")
+    return 0
+
+
+def cmd_grade(args):
+    scores = assignments.grade(args.submissions, args.out, profile=args.profile)
+    print(f"{'student':20s} {'notebook':32s} {'score':>6s} {'of':>4s}")
+    for s in scores:
+        print(f"{s.student:20s} {s.notebook:32s} {s.score:6g} {s.max_score:4g}")
+    print(f"[colorlab] grades: {args.out}/grades.csv; graded notebooks: {args.out}/autograded/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="colorlab", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -114,6 +132,20 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--bf16-check", action="store_true",
                    help="also train fp32 vs bf16 on the CPU and compare validation loss/AuC")
     b.set_defaults(func=cmd_bench)
+
+    a = sub.add_parser("assignments", help="write the student versions of the graded notebooks "
+                       "(nbgrader generate_assignment: solutions and hidden tests removed)")
+    a.add_argument("notebooks", nargs="*", help="only these notebooks (default: every graded one)")
+    a.add_argument("--out", required=True, help="folder for the student notebooks")
+    a.set_defaults(func=cmd_assignments)
+
+    g = sub.add_parser("grade", help="autograde submitted notebooks with nbgrader into a CSV")
+    g.add_argument("submissions", help="a folder holding <student>/<NN_name>.ipynb")
+    g.add_argument("--out", required=True,
+                   help="folder for grades.csv and the autograded notebooks")
+    g.add_argument("--profile", default=assignments.GRADE_PROFILE,
+                   help="profile the submissions run in (default smoke)")
+    g.set_defaults(func=cmd_grade)
 
     cli_train.add_commands(sub)     # train and colorize
     return p

@@ -17,7 +17,7 @@ LAYERS = [
     {"pretrain", "inference"},
     {"viz", "widgets", "zoo", "sweep_plots", "publish"},
     {"bench", "runs"},
-    {"cli_train"},
+    {"cli_train", "assignments"},
     {"__main__", "__init__"},
 ]
 
