@@ -57,12 +57,13 @@ def linked_images(page: str) -> list[str]:
             if not s.startswith("data:")]
 
 
-def index_page(title: str, notebooks: list[dict], note: str = "") -> str:
+def index_page(title: str, notebooks: list[dict], folder: str = "", files=()) -> str:
     """The HTML of a run's index: one row per notebook, then each notebook's recorded results.
 
     notebooks: dicts with ``name``, ``ipynb`` and ``html`` (links relative to the page; ``html``
     empty when there is none), ``html_error``, ``seconds``, ``ok``, ``error``, and ``results``
-    (``{key: value as text}``).
+    (``{key: value as text}``). folder: the run folder's name; files: other files of the run
+    to link.
     """
     e = html.escape
     rows = []
@@ -80,7 +81,11 @@ def index_page(title: str, notebooks: list[dict], note: str = "") -> str:
     failed = [nb["name"] for nb in notebooks if not nb["ok"]]
     parts = [f"<h1>{e(title)}</h1>",
              f"<p>{len(notebooks)} notebooks in {total:.0f} s; failed: "
-             f"{e(', '.join(failed)) if failed else 'none'}. {note}</p>",
+             f"{e(', '.join(failed)) if failed else 'none'}."
+             + (f" Run folder <code>{e(folder)}</code>." if folder else "")
+             + "".join(f' <a href="{e(f)}">{e(f)}</a>' for f in files) + "</p>",
+             "<p>Each page shows a notebook as this run left it. A widget cannot move in a static "
+             "page: the still picture below it shows its state.</p>",
              "<table><tr><th>notebook</th><th>status</th><th>seconds</th><th>results</th>"
              "<th>executed copy</th></tr>", *rows, "</table>", "<h2>Recorded results</h2>"]
     for nb in notebooks:

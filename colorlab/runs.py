@@ -434,8 +434,7 @@ def write_summary(run_dir, profile: str, outcomes: list[RunResult]):
     (run_dir / "results.json").write_text(json.dumps(data, indent=2, default=str))
     pages = [_page_entry(run_dir, o) for o in outcomes]
     (run_dir / "index.html").write_text(publish.index_page(
-        f"colorlab run — profile {profile}", pages,
-        note='Also here: <a href="summary.md">summary.md</a>, <a href="results.json">results.json</a>.'),
+        f"colorlab run — profile {profile}", pages, run_dir.name, ["summary.md", "results.json"]),
         encoding="utf-8")
     lines = [f"# colorlab run — profile `{profile}`", "",
              "Each notebook as a web page: [index.html](index.html).", "",
@@ -472,7 +471,8 @@ def _fmt(v) -> str:
 
 # --- sweeps ----------------------------------------------------------------------------------
 
-def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bool = True):
+def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bool = True,
+          plot_keys: list[str] | None = None):
     """Run ``notebook`` once per point of the parameter ``grid`` (``{"T": [0.1, 0.38, 1.0]}``).
 
     Every point is checked before the first one runs. Point ``T=0.1`` of ``05_….ipynb`` is
@@ -485,7 +485,8 @@ def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bo
     failed point's error), so an interrupted or repeated sweep loses nothing; and one plot per
     swept parameter, ``plot_<name>.png`` (mean and min–max over seeds when ``seed`` is swept,
     see :mod:`colorlab.sweep_plots`), is redrawn from results.csv and shown in results.md.
-    Returns the RunResults of this grid's points.
+    plot_keys: the recorded results to plot (default: those that change with a parameter other
+    than the seed). Returns the RunResults of this grid's points.
     """
     notebook = find_notebook(notebook)
     fixed = dict(fixed or {})
@@ -501,7 +502,7 @@ def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bo
     outcomes = []
     for point in points:
         outcomes.append(_sweep_point(notebook, point, fixed, out_dir, earlier, progress))
-        write_table(out_dir, names, _all_points(earlier, outcomes), title=notebook.stem)
+        write_table(out_dir, names, _all_points(earlier, outcomes), notebook.stem, plot_keys)
     return outcomes
 
 
@@ -570,7 +571,8 @@ def _all_points(earlier: dict, outcomes: list[RunResult]) -> list[RunResult]:
     return [o for name, o in earlier.items() if name not in now] + outcomes
 
 
-def write_table(out_dir, names: list[str], outcomes: list[RunResult], title: str = ""):
+def write_table(out_dir, names: list[str], outcomes: list[RunResult], title: str = "",
+                plot_keys: list[str] | None = None):
     """results.csv, the plots drawn from it, and results.md: one row per run, then the plots.
 
     The columns are ``names``, any other parameter whose value differs between rows (points
@@ -588,7 +590,7 @@ def write_table(out_dir, names: list[str], outcomes: list[RunResult], title: str
     md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     md += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows]
     try:
-        _, plots = sweep_plots.write_plots(out_dir, title)
+        _, plots = sweep_plots.write_plots(out_dir, title, plot_keys)
     except Exception as exc:  # a plot must never cost the table: say what went wrong instead
         plots = f"No plots: drawing them failed ({type(exc).__name__}: {exc})."
         print(f"[colorlab] {plots}", flush=True)

@@ -4,10 +4,12 @@ A sweep's table has the swept parameters first, then ``ok``, ``seconds``, the re
 ``error`` (``runs.write_table``). For every parameter with two or more values this module draws
 ``plot_<name>.png``: the parameter's values along x (a numeric axis for numbers, one slot per value
 otherwise), one small panel per recorded number that changes across the sweep, and one line per
-value of the other swept parameters. When ``seed`` is swept it is not a plot of its own: each
-point of a line is the **mean over seeds**, and its bar runs from the **lowest to the highest
-seed's value** (min–max, not ± std: with two or three seeds a standard deviation says little).
-Failed points are left out of the plots (the table still lists them with their error).
+value of the other swept parameters. Panels come in the order of how far the parameters move the
+number against the seeds' spread, timings last, at most ``MAX_PANELS``; numbers that change with
+the seed alone are named under the plots, not drawn. When ``seed`` is swept it is not a plot of
+its own: each point of a line is the **mean over seeds**, and its bar runs from the **lowest to
+the highest seed's value** (min–max, not ± std: with two or three seeds a standard deviation says
+little). Failed points are left out of the plots (the table still lists them with their error).
 
 Everything is computed from the CSV alone, so the plots of an interrupted or resumed sweep are
 redrawn from what its table holds. ``aggregate`` returns the numbers a plot draws.
@@ -16,15 +18,17 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
 SEED = "seed"           # the parameter averaged over instead of plotted
-MAX_PANELS = 20         # results plotted per figure; the rest are named in results.md
+MAX_PANELS = 16         # results plotted per figure; the rest are named in results.md
 NCOLS = 4               # panels per row
 LOG_RATIO = 10.0        # a positive numeric axis spanning this factor or more is drawn in log scale
+TIMING = re.compile(r"seconds|(^|[/_])ms([/_]|$)")   # keys that time the machine, not the method
 
 
 @dataclass
@@ -85,6 +89,46 @@ def numeric_keys(table: Table) -> list[str]:
         if len(finite) > 1:
             keys.append(k)
     return keys
+
+
+def seed_only(table: Table, key: str) -> bool:
+    """True when ``key`` changes with the seed but not with any other swept parameter (a
+    notebook's part that those parameters do not touch): its panels would show seed noise only."""
+    others = [p for p in swept(table) if p != SEED]
+    if SEED not in swept(table) or not others:
+        return False
+    by_seed: dict[str, set] = {}
+    for r in table.ok_rows():
+        v = number(r.get(key, ""))
+        if v is not None and math.isfinite(v):
+            by_seed.setdefault(r.get(SEED, ""), set()).add(v)
+    per_seed = [vs.pop() for vs in by_seed.values() if len(vs) == 1]
+    return len(per_seed) == len(by_seed) and len(set(per_seed)) > 1
+
+
+def effect(table: Table, key: str) -> float:
+    """How far the swept parameters move ``key``, in units of the seeds' spread.
+
+    The range of the per-condition means (a condition: one value of every swept parameter but
+    the seed) divided by the mean min–max range over seeds within a condition; ``inf`` when the
+    seeds agree and the conditions do not, 0 when nothing moves. Without a seed sweep: the range
+    of the values divided by the largest magnitude (a relative range).
+    """
+    others = [p for p in swept(table) if p != SEED]
+    cond: dict[tuple, list[float]] = {}
+    for r in table.ok_rows():
+        v = number(r.get(key, ""))
+        if v is not None and math.isfinite(v):
+            cond.setdefault(tuple(r.get(p, "") for p in others), []).append(v)
+    if not cond:
+        return 0.0
+    means = [sum(vs) / len(vs) for vs in cond.values()]
+    between = max(means) - min(means)
+    if SEED in swept(table):
+        within = sum(max(vs) - min(vs) for vs in cond.values()) / len(cond)
+    else:
+        within = max(abs(v) for vs in cond.values() for v in vs)
+    return between / within if within > 0 else (math.inf if between > 0 else 0.0)
 
 
 def values_of(table: Table, param: str) -> list[str]:
@@ -188,24 +232,41 @@ def describe(table: Table, short: bool = False) -> str:
                 "lowest to the highest seed's value (min–max).")
     else:
         text = "Each point is one run (one seed: no spread is shown)."
-    text += " One line per value of the other swept parameters."
+    text += (" One line per value of the other swept parameters. Panels in the order of how far"
+             " the parameters move each number" + (" against the seeds' spread" if averaged else "")
+             + " (largest first; timings last).")
     if failed:
         text += f" {failed} failed point{'s' if failed > 1 else ''} left out (see the table)."
     return text
 
 
+def choose_keys(table: Table, keys: list[str] | None = None) -> tuple[list, list, list]:
+    """Which results get a panel: (plotted, left out for room, left out as seed-only noise).
+
+    keys: the results to plot, in this order (those that are not numbers are skipped); default:
+    every number that changes with a parameter other than the seed, those the parameters move
+    most (:func:`effect`) first and timings (``seconds``, ``ms`` in the key) last, at most
+    ``MAX_PANELS``.
+    """
+    numeric = numeric_keys(table)
+    if keys:
+        return [k for k in keys if k in numeric], [], []
+    noise = [k for k in numeric if seed_only(table, k)]
+    found = sorted((k for k in numeric if k not in noise),
+                   key=lambda k: (bool(TIMING.search(k)), -effect(table, k)))
+    return found[:MAX_PANELS], found[MAX_PANELS:], noise
+
+
 def write_plots(out_dir, title: str = "", keys: list[str] | None = None) -> tuple[list[Path], str]:
     """Draw ``plot_<param>.png`` in ``out_dir`` for each swept parameter of its results.csv.
 
-    keys: the results to plot (default: every number that changes, the first ``MAX_PANELS``
-    in name order). Returns the PNG paths and Markdown to put under the table (links, what a
-    bar means, which results were left out).
+    keys: the results to plot (see :func:`choose_keys`). Returns the PNG paths and the Markdown
+    to put under the table (the images, what a point and a bar are, what was left out).
     """
     out_dir = Path(out_dir)
     table = read_table(out_dir / "results.csv")
-    found = numeric_keys(table)
-    chosen = [k for k in keys if k in found] if keys else found[:MAX_PANELS]
-    params = [p for p in swept(table) if p != SEED] or [p for p in swept(table)]
+    chosen, left, noise = choose_keys(table, keys)
+    params = [p for p in swept(table) if p != SEED] or swept(table)
     for old in out_dir.glob("plot_*.png"):      # drawn earlier for a parameter no longer swept
         if old.stem[5:] not in params:
             old.unlink()
@@ -215,8 +276,10 @@ def write_plots(out_dir, title: str = "", keys: list[str] | None = None) -> tupl
     paths = [plot(table, p, chosen, out_dir / f"plot_{p}.png", f"{title} — against {p}".strip(" —"))
              for p in params]
     md = ["## Plots", "", describe(table), ""]
-    md += [f"![results against {p.stem[5:]}]({p.name})\n" for p in paths]
-    left = [k for k in found if k not in chosen]
+    md += [f"![results against {p.stem[5:]}]({p.name})" + "\n" * (p != paths[-1]) for p in paths]
     if left:
-        md += ["", f"Not plotted ({len(left)}): " + ", ".join(left)]
+        md += ["", f"Not plotted, for room ({len(left)}): " + ", ".join(left)]
+    if noise:
+        md += ["", f"Not plotted, since they change with the seed only ({len(noise)}): "
+               + ", ".join(noise)]
     return paths, "\n".join(md)

@@ -12,11 +12,12 @@ from test_runs import make_notebook
 PARAMS = ('profile = "auto"  # smoke | cpu | gpu | auto\nseed = 0  # seed\n'
           'T = 0.38  # temperature\nmode = "a"  # a | b | fail\n')
 # a recorded number that depends on every parameter, one that depends on T only, a constant,
-# and a failure after the first record
+# one that depends on the seed only, text, and a failure after some records
 BODY = ("from colorlab import runs\n"
         "runs.record('score', T * (2 if mode == 'b' else 1) + 0.25 * seed ** 2)\n"
         "runs.record('half_T', T / 2)\n"
         "runs.record('always', 7)\n"
+        "runs.record('noise', 3 * seed)\n"
         "runs.record('label', mode)\n"
         "if mode == 'fail' and T > 0.5:\n    raise RuntimeError('asked to fail')\n"
         "runs.record('late', seed + T)\n")
@@ -75,7 +76,17 @@ def test_only_numbers_that_change_are_plotted(swept):
     _, out, _, _ = swept
     table = sweep_plots.read_table(out / "results.csv")
     # 'always' is constant, 'label' is text; 'late' is missing in failed rows but numeric elsewhere
-    assert sweep_plots.numeric_keys(table) == ["half_T", "late", "score"]
+    assert sweep_plots.numeric_keys(table) == ["half_T", "late", "noise", "score"]
+    # 'noise' changes with the seed only: named under the plots, not drawn
+    assert [k for k in table.keys if sweep_plots.seed_only(table, k)] == ["noise"]
+    # panels: the numbers the parameters move most against the seeds' spread first. half_T:
+    # the seeds agree (inf); score: condition means 0.1+0.125 .. 1+0.125 over a seed range of
+    # 0.25 (3.6); late = seed + T: 0.9 over a seed range of 1 (0.9)
+    assert sweep_plots.effect(table, "score") == pytest.approx(0.9 / 0.25)
+    assert sweep_plots.effect(table, "late") == pytest.approx(0.9)
+    assert sweep_plots.choose_keys(table) == (["half_T", "score", "late"], [], ["noise"])
+    assert sweep_plots.choose_keys(table, ["score", "label", "noise"]) == (["score", "noise"], [], [])
+    assert "change with the seed only (1): noise" in (out / "results.md").read_text()
 
 
 def test_failed_points_are_in_the_table_with_their_error(swept):
