@@ -139,6 +139,8 @@ def submissions(folder) -> dict[str, list[Path]]:
         if unknown:
             raise AssignmentError(f"{unknown[0]} is not a graded notebook's name; "
                                   f"name a submission as one of: {', '.join(sorted(expected))}")
+        for f in files:
+            runs.load_notebook(f)      # a file that is not a notebook: refused, naming it
         if files:
             found[student.name] = files
     if not found:
