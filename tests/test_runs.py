@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from colorlab import profiles, runs
+from colorlab import profiles, publish, runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -145,8 +145,13 @@ def test_workbook_smoke_run(tmp_path):
     notebooks = [Path(n["notebook"]).stem for n in data["notebooks"]]
     assert notebooks == [p.stem for p in runs.workbook_notebooks()] and len(notebooks) >= 2
     assert all(n["ok"] for n in data["notebooks"]) and "Failed: none" in summary
+    index = (out / "index.html").read_text()
     for n in data["notebooks"]:
         assert (out / Path(n["notebook"]).name).exists()
+        page = out / (Path(n["notebook"]).stem + ".html")        # every notebook as a web page,
+        assert n["html"] == str(page) and n["html_error"] == ""  # linked from index.html,
+        assert f'<a href="{page.name}">' in index                 # its figures inline
+        assert "data:image/png;base64," in page.read_text() and publish.linked_images(page.read_text()) == []
     results = {k: v for n in data["notebooks"] for k, v in n["results"].items()}
     assert results["backprop/z_after"] == 8.5
     assert results["bins/published_count"] == 313
