@@ -10,6 +10,7 @@ the current profile, and saves it to the same place, so the next call loads it.
 again. The ablations that stay inside their notebook (04's four decoder variants, of which 04
 saves the best as ``04-vgg16_decoder``; 05's short run; 07's sigmoid and plain-MSE RTNets; 11's
 second RTNet and HNet, trained like 07's) are not in it, but ``load`` reads any checkpoint.
+Notebook 10's networks are only loaded (``LOAD_ONLY``, ``load_found``), never trained here.
 
 A model is trained here exactly as its notebook trains it, with two simplifications, each said in
 its entry: ``04-vgg16_decoder`` trained here is the frozen baseline decoder (04 picks the best of
@@ -209,6 +210,25 @@ CATALOGUE: dict[str, Entry] = {e.name: e for e in [
     Entry("09-unet_gan", "U-Net GAN", _unet_gan),
     Entry("11-zhang_hints", "SIGGRAPH17 hints net", _zhang_hints, given="hints"),
 ]}
+
+
+# Notebook 10 trains ten variants of Massachi's network (one condition each; a sweep trains more).
+# Two join the comparison, the two of its first question, when a run folder holds them; they are
+# never trained here (10 trains them together, and they take minutes).
+LOAD_ONLY = {"10-scratch": "Massachi: flowers from scratch",
+             "10-finetune": "Massachi: Kodak, then flowers"}
+
+
+def load_found(folder, names=tuple(LOAD_ONLY)) -> dict:
+    """{name: model} of those ``names`` whose checkpoint is in ``folder``; one line for each missing."""
+    found = {}
+    for name in names:
+        if checkpoint(folder, name).exists():
+            found[name] = load(name, folder)
+            print(f"{name}: loaded {checkpoint(folder, name)}")
+        else:
+            print(f"{name}: not in {folder} (run its notebook with this out_dir to add it); skipped")
+    return found
 
 
 # --- load or train -------------------------------------------------------------------------------

@@ -81,3 +81,15 @@ def test_given_inputs(tmp_path, photos):
     helped, alone = zoo.score_model(model, photos, "hints"), zoo.score_model(model, photos)
     assert set(helped) == set(alone) == {"psnr", "auc", "auc_rebalanced", "colorfulness"}
     assert np.isfinite(list(helped.values())).all()
+
+
+def test_notebook_10_models_are_loaded_when_present_and_skipped_otherwise(tmp_path, capsys):
+    zoo.load_or_train("03-regression", tmp_path, profile="smoke")
+    (tmp_path / "10-scratch").mkdir()
+    (tmp_path / "10-scratch" / "last.pt").write_bytes((tmp_path / "03-regression" / "last.pt").read_bytes())
+    capsys.readouterr()
+    found = zoo.load_found(tmp_path)
+    assert list(found) == ["10-scratch"] and found["10-scratch"].zoo_origin == "loaded"
+    said = capsys.readouterr().out
+    assert f"10-finetune: not in {tmp_path}" in said and "skipped" in said
+    assert not (tmp_path / "10-finetune").exists()               # never trained here
