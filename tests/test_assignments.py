@@ -6,10 +6,10 @@ What runs, to keep the time small (measured: about 4 minutes on a busy 2-core ma
 - a full round trip with `grade` on 02 and 07: a "teacher" who submits the source notebooks and
   a "blank" student who submits the untouched student versions, each notebook executed by
   nbgrader's autograder in the smoke profile;
-- for 05, whose training makes a full run slow, the lesson's section 1 (where everything the
-  exercises use is computed) followed by the exercise cells, executed once with the source
-  cells and once with the student cells: every check passes in the first and fails in the
-  second with the student's NotImplementedError.
+- for 05 and 10, whose training makes a full run slow, the lesson's cells up to its training
+  section (everything the exercises use is computed before it) followed by the exercise cells,
+  executed once with the source cells and once with the student cells: every check passes in
+  the first and fails in the second with the student's NotImplementedError.
 """
 import csv
 import importlib.util
@@ -23,6 +23,8 @@ from colorlab import assignments, runs
 pytest.importorskip("nbgrader")
 
 ROUND_TRIP = ["02_backprop_by_hand", "07_hint_networks"]
+# notebooks checked without their training: the heading of the section where training starts
+BEFORE_TRAINING = {"05_colorful_classification": "## 2.", "10_priors_and_rebalancing": "## 4."}
 
 
 def solution_lines(source: str) -> list[str]:
@@ -78,10 +80,11 @@ def test_student_versions_hold_no_solution_and_no_hidden_test(students):
         assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
 
 
-def _section_one_with_exercises(source, exercise_cells):
-    """05's cells up to its section 2 (training), then the given exercise cells."""
+def _lesson_before_training(source, heading, exercise_cells):
+    """The notebook's cells up to the section ``heading`` (where training starts), then the
+    given exercise cells."""
     end = next(i for i, c in enumerate(source.cells)
-               if c.cell_type == "markdown" and c.source.startswith("## 2."))
+               if c.cell_type == "markdown" and c.source.startswith(heading))
     nb = nbformat.v4.new_notebook(metadata=source.metadata)
     nb.cells = list(source.cells[:end]) + exercise_cells
     return nb
@@ -108,19 +111,22 @@ def _errors(nb):
 
 
 @pytest.mark.slow
-def test_05_checks_pass_with_the_solutions_and_fail_without(students, tmp_path):
-    source = runs.load_notebook(runs.find_notebook("05"))
-    student = runs.load_notebook(students["05_colorful_classification"])
+@pytest.mark.parametrize("name", BEFORE_TRAINING)
+def test_checks_pass_with_the_solutions_and_fail_without(name, students, tmp_path):
+    if name not in students:
+        pytest.skip(f"{name} has no graded exercise yet")
+    source = runs.load_notebook(runs.find_notebook(name))
+    student = runs.load_notebook(students[name])
     n_ex = len(nbgrader_cells(source, "grade"))
     first = next(i for i, c in enumerate(source.cells) if c.metadata.get("nbgrader"))
     first_stu = next(i for i, c in enumerate(student.cells) if c.metadata.get("nbgrader"))
     (tmp_path / "src").mkdir()
     (tmp_path / "stu").mkdir()
-    done = _run(_section_one_with_exercises(source, source.cells[first:]), tmp_path / "src")
+    done = _run(_lesson_before_training(source, BEFORE_TRAINING[name], source.cells[first:]), tmp_path / "src")
     assert _errors(done) == {gid: None for gid in _errors(done)} and len(_errors(done)) == n_ex
     # the student's exercise cells: each check must fail, and because of the missing answer
     cells = [c for c in student.cells[first_stu:] if c.cell_type == "code"]
-    done = _run(_section_one_with_exercises(source, cells), tmp_path / "stu")
+    done = _run(_lesson_before_training(source, BEFORE_TRAINING[name], cells), tmp_path / "stu")
     assert _errors(done) == {gid: "NotImplementedError" for gid in _errors(done)} and len(_errors(done)) == n_ex
 
 
