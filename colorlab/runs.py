@@ -500,9 +500,12 @@ def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bo
         _check_same_point(earlier.get(point_name(notebook, point)), {**fixed, **point})
     out_dir.mkdir(parents=True, exist_ok=True)
     outcomes = []
-    for point in points:
-        outcomes.append(_sweep_point(notebook, point, fixed, out_dir, earlier, progress))
-        write_table(out_dir, names, _all_points(earlier, outcomes), notebook.stem, plot_keys)
+    for i, point in enumerate(points):
+        res = _sweep_point(notebook, point, fixed, out_dir, earlier, progress)
+        outcomes.append(res)
+        kept = res is earlier.get(point_name(notebook, point))
+        if not kept or i == len(points) - 1:    # a kept point adds nothing new to the table
+            write_table(out_dir, names, _all_points(earlier, outcomes), notebook.stem, plot_keys)
     return outcomes
 
 
