@@ -2,11 +2,12 @@
 
 ``notebook_html`` exports one executed notebook with nbconvert's ``HTMLExporter``: figures are
 already inline ``data:`` images in the notebook's outputs, and Markdown images are embedded too
-(``embed_images``), so each page is one self-contained file. A live widget cannot draw in a static
-page (the run stores no widget state); the widgets of this workbook show a still picture below
-themselves, and that picture is what the page shows. ``index_page`` lists the notebooks with
-their times, status (and error), and recorded results, so a course can publish a run folder as
-a static site as it is.
+(``embed_images``), so each page is one file with every picture in it (it loads MathJax from a
+CDN: formulas are typeset when the reader is online and show as TeX otherwise). A live widget
+cannot draw in a static page (the run stores no widget state); the widgets of this workbook show
+a still picture below themselves, and that picture is what the page shows. ``index_page`` lists
+the notebooks with their times, status (and error) and recorded results, so a course can publish
+a run folder as a static site as it is.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ code, pre { font-size: 0.9em; } pre { white-space: pre-wrap; margin: 0.2em 0; }
 
 
 def notebook_html(ipynb, out=None, hide_mimes=(), base=None) -> Path:
-    """Write the executed notebook ``ipynb`` as one self-contained HTML page; return its path.
+    """Write the executed notebook ``ipynb`` as one HTML page, pictures inline; return its path.
 
     out: the page (default: beside the notebook, ``.html``). hide_mimes: output types to leave out
     (outputs made of nothing else are dropped, e.g. colorlab's recorded values, which a notebook
