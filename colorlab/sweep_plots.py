@@ -76,6 +76,12 @@ def number(text: str) -> float | None:
         return None
 
 
+def shown(value: str) -> str:
+    """A parameter's value as a label: an empty cell (None, or a parameter a point did not set)
+    is the notebook's default."""
+    return value if value != "" else "default"
+
+
 def numeric_keys(table: Table) -> list[str]:
     """Result columns that hold a number in every successful row that has them, and whose
     finite values are not all the same (a constant says nothing about the parameters)."""
@@ -169,7 +175,7 @@ def aggregate(table: Table, x: str, key: str) -> dict[str, list[Stat]]:
     lines = {}
     for line in sorted(groups, key=lambda t: [vals.index(v) for vals, v in zip(order, t)]):
         by_x = groups[line]
-        label = ", ".join(f"{p}={v}" for p, v in zip(others, line))
+        label = ", ".join(f"{p}={shown(v)}" for p, v in zip(others, line))
         lines[label] = [Stat(xv, sum(by_x[xv]) / len(by_x[xv]), min(by_x[xv]), max(by_x[xv]),
                              len(by_x[xv])) for xv in xs if xv in by_x]
     return lines
@@ -193,7 +199,8 @@ def plot(table: Table, x: str, keys: list[str], path, title: str = "") -> Path:
             shift = 0.0 if numeric else 0.08 * (i - (len(lines) - 1) / 2)
             px = [pos[s.x] + shift for s in stats]
             means = [s.mean for s in stats]
-            err = [[s.mean - s.low for s in stats], [s.high - s.mean for s in stats]]
+            # max(0, …): the mean of equal floats can land a rounding error outside them
+            err = [[max(0.0, s.mean - s.low) for s in stats], [max(0.0, s.high - s.mean) for s in stats]]
             h = ax.errorbar(px, means, yerr=err, marker="o", ms=4, capsize=3, lw=1.4,
                             color=f"C{i % 10}", label=label or None)
             handles.setdefault(label, h)
@@ -202,7 +209,7 @@ def plot(table: Table, x: str, keys: list[str], path, title: str = "") -> Path:
         ax.grid(alpha=0.3)
         if log:
             ax.set_xscale("log")
-        ax.set_xticks(list(pos.values()), xs)
+        ax.set_xticks(list(pos.values()), [shown(v) for v in xs])
         ax.minorticks_off()
         if not numeric:
             ax.margins(x=0.15)

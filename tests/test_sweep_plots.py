@@ -132,3 +132,18 @@ def test_a_single_seed_sweep_shows_no_spread(tmp_path):
     assert [p.name for p in paths] == ["plot_T.png"] and "one seed: no spread" in md
     (line,) = sweep_plots.aggregate(sweep_plots.read_table(tmp_path / "results.csv"), "T", "score").values()
     assert [(s.mean, s.low, s.high) for s in line] == [(1.0, 1.0, 1.0), (3.0, 3.0, 3.0)]
+
+
+def test_equal_seeds_and_empty_parameter_values_still_plot(tmp_path):
+    """Three equal floats whose mean rounds above them (0.1 * 3 / 3 > 0.1), and None (an empty
+    cell) as a parameter value: labelled 'default', not blank."""
+    rows = [["epochs", "seed", "ok", "seconds", "score", "error"]]
+    rows += [[e, s, "True", "1", 0.1 if e == "" else 0.2 + s, ""] for e in ("", "2") for s in (0, 1, 2)]
+    with open(tmp_path / "results.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    paths, md = sweep_plots.write_plots(tmp_path, "toy")
+    assert [p.name for p in paths] == ["plot_epochs.png"]
+    table = sweep_plots.read_table(tmp_path / "results.csv")
+    assert sweep_plots.values_of(table, "epochs") == ["", "2"] and sweep_plots.shown("") == "default"
+    (line,) = sweep_plots.aggregate(table, "epochs", "score").values()
+    assert line[0].mean > line[0].high == 0.1          # the rounding the bars must survive
