@@ -6,7 +6,8 @@ A sweep's table has the swept parameters first, then ``ok``, ``seconds``, the re
 otherwise), one small panel per recorded number that changes across the sweep, and one line per
 value of the other swept parameters. Panels come in the order of how far the parameters move the
 number against the seeds' spread, timings last, at most ``MAX_PANELS``; numbers that change with
-the seed alone are named under the plots, not drawn. When ``seed`` is swept it is not a plot of
+the seed alone are named under the plots, not drawn; a constant baseline recorded beside a number
+(its ``…_gray`` / ``…_true``, or ``…/gray`` / ``…/true``) is a dashed level in its panel. When ``seed`` is swept it is not a plot of
 its own: each point of a line is the **mean over seeds**, and its bar runs from the **lowest to
 the highest seed's value** (min–max, not ± std: with two or three seeds a standard deviation says
 little). Failed points are left out of the plots (the table still lists them with their error).
@@ -29,6 +30,7 @@ MAX_PANELS = 16         # results plotted per figure; the rest are named in resu
 NCOLS = 4               # panels per row
 LOG_RATIO = 10.0        # a positive numeric axis spanning this factor or more is drawn in log scale
 TIMING = re.compile(r"seconds|(^|[/_])ms([/_]|$)")   # keys that time the machine, not the method
+REFERENCES = ("gray", "true")   # baselines a notebook records beside a score: drawn as a level
 
 
 @dataclass
@@ -181,6 +183,25 @@ def aggregate(table: Table, x: str, key: str) -> dict[str, list[Stat]]:
     return lines
 
 
+def references(table: Table, key: str) -> dict[str, float]:
+    """Levels to draw in the panel of ``key``: ``{"gray": 18.2}``.
+
+    A reference is a recorded number that is the same in every successful run and is named like
+    ``key`` with ``_gray`` / ``_true`` added (``regression/psnr_gray`` for ``regression/psnr``),
+    in place of its last ``_word`` (``regression/chroma_true`` for ``regression/chroma_pred``)
+    or in place of its last part (``gan/auc/gray`` for ``gan/auc/l1``).
+    """
+    found = {}
+    for name in REFERENCES:
+        swapped = re.sub(r"_[^_/]+$", f"_{name}", key)      # regression/chroma_pred → …_true
+        for ref in (f"{key}_{name}", swapped, f"{key.rpartition('/')[0]}/{name}"):
+            values = {number(r.get(ref, "")) for r in table.ok_rows()}
+            if ref != key and ref in table.keys and len(values) == 1 and None not in values:
+                found[name] = values.pop()
+                break
+    return {k: v for k, v in found.items() if math.isfinite(v)}
+
+
 def plot(table: Table, x: str, keys: list[str], path, title: str = "") -> Path:
     """Draw the plot of parameter ``x`` (one panel per key) into the PNG ``path``."""
     xs = values_of(table, x)
@@ -204,7 +225,8 @@ def plot(table: Table, x: str, keys: list[str], path, title: str = "") -> Path:
             h = ax.errorbar(px, means, yerr=err, marker="o", ms=4, capsize=3, lw=1.4,
                             color=f"C{i % 10}", label=label or None)
             handles.setdefault(label, h)
-        ax.set_title(key, fontsize=9)
+        far = _draw_references(ax, references(table, key), [s for st in lines.values() for s in st])
+        ax.set_title(key + (f"\n({far})" if far else ""), fontsize=9)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
         if log:
@@ -224,6 +246,24 @@ def plot(table: Table, x: str, keys: list[str], path, title: str = "") -> Path:
     return Path(path)
 
 
+def _draw_references(ax, levels: dict[str, float], stats: list[Stat]) -> str:
+    """A dashed level per reference near the data. One far off would flatten the lines to
+    nothing: it is returned as text for the panel's title instead (``"true 57.67 ↑"``)."""
+    lo, hi = min(s.low for s in stats), max(s.high for s in stats)
+    reach = 1.5 * max(hi - lo, 1e-9 * max(abs(lo), abs(hi), 1.0))
+    far = []
+    for name, level in levels.items():
+        if lo - reach <= level <= hi + reach:
+            above = level >= hi            # the label on the side away from the data
+            ax.axhline(level, color="0.45", ls="--", lw=1)
+            ax.annotate(name, (1, level), xycoords=("axes fraction", "data"),
+                        xytext=(-3, 2 if not above else -2), textcoords="offset points",
+                        ha="right", va="bottom" if not above else "top", fontsize=7, color="0.35")
+        else:
+            far.append(f"{name} {level:.4g} {'↑' if level > hi else '↓'}")
+    return ", ".join(far)
+
+
 def describe(table: Table, short: bool = False) -> str:
     """What a point and a bar are, and what was left out: the sentence under the plots, or
     (``short``) the line under a figure's title."""
@@ -241,7 +281,9 @@ def describe(table: Table, short: bool = False) -> str:
         text = "Each point is one run (one seed: no spread is shown)."
     text += (" One line per value of the other swept parameters. Panels in the order of how far"
              " the parameters move each number" + (" against the seeds' spread" if averaged else "")
-             + " (largest first; timings last).")
+             + " (largest first; timings last). A dashed level: the number's gray or true"
+             " baseline, the same in every run (written under the panel's title, with ↑ or ↓, when"
+             " it is far off the scale).")
     if failed:
         text += f" {failed} failed point{'s' if failed > 1 else ''} left out (see the table)."
     return text

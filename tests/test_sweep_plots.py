@@ -147,3 +147,23 @@ def test_equal_seeds_and_empty_parameter_values_still_plot(tmp_path):
     assert sweep_plots.values_of(table, "epochs") == ["", "2"] and sweep_plots.shown("") == "default"
     (line,) = sweep_plots.aggregate(table, "epochs", "score").values()
     assert line[0].mean > line[0].high == 0.1          # the rounding the bars must survive
+
+
+def test_gray_and_true_baselines_are_found_by_name_when_constant(tmp_path):
+    header = ["lr", "ok", "seconds", "a/psnr", "a/psnr_gray", "a/chroma_pred", "a/chroma_true",
+              "b/auc/l1", "b/auc/gray", "c/mae", "c/mae_gray", "error"]
+    rows = [header, ["0.1", "True", "1", "20", "18", "10", "25", "0.8", "0.79", "3", "5", ""],
+            ["0.2", "True", "1", "21", "18", "11", "25", "0.81", "0.79", "2", "6", ""],
+            ["0.3", "False", "1", "", "17", "", "", "", "", "", "9", "RuntimeError: x"]]
+    with open(tmp_path / "results.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    table = sweep_plots.read_table(tmp_path / "results.csv")
+    assert sweep_plots.references(table, "a/psnr") == {"gray": 18.0}      # key + _gray (failed row ignored)
+    assert sweep_plots.references(table, "a/chroma_pred") == {"true": 25.0}   # _pred → _true
+    assert sweep_plots.references(table, "b/auc/l1") == {"gray": 0.79}    # last part → gray
+    assert sweep_plots.references(table, "c/mae") == {}                   # c/mae_gray changes: not a level
+    # constant baselines are levels, not panels (constants are never panels)
+    assert sorted(sweep_plots.choose_keys(table)[0]) == ["a/chroma_pred", "a/psnr", "b/auc/l1",
+                                                         "c/mae", "c/mae_gray"]
+    paths, md = sweep_plots.write_plots(tmp_path, "toy")
+    assert [p.name for p in paths] == ["plot_lr.png"] and "dashed level" in md
