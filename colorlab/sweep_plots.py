@@ -7,10 +7,12 @@ otherwise), one small panel per recorded number that changes across the sweep, a
 value of the other swept parameters. Panels come in the order of how far the parameters move the
 number against the seeds' spread, timings last, at most ``MAX_PANELS``; numbers that change with
 the seed alone are named under the plots, not drawn; a constant baseline recorded beside a number
-(its ``…_gray`` / ``…_true``, or ``…/gray`` / ``…/true``) is a dashed level in its panel. When ``seed`` is swept it is not a plot of
-its own: each point of a line is the **mean over seeds**, and its bar runs from the **lowest to
-the highest seed's value** (min–max, not ± std: with two or three seeds a standard deviation says
-little). Failed points are left out of the plots (the table still lists them with their error).
+(its ``…_gray`` / ``…_true``, or ``…/gray`` / ``…/true``) is a dashed level in its panel.
+
+When ``seed`` is swept it is not a plot of its own: each point of a line is the **mean over
+seeds**, and its bar runs from the **lowest to the highest seed's value** (min–max, not ± std:
+with two or three seeds a standard deviation says little). Failed points are left out of the
+plots (the table still lists them with their error).
 
 Everything is computed from the CSV alone, so the plots of an interrupted or resumed sweep are
 redrawn from what its table holds. ``aggregate`` returns the numbers a plot draws.
