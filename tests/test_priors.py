@@ -173,3 +173,27 @@ def test_prior_choices():
     assert np.allclose(flowers.prior, bins.prior(train_photos))
     assert not np.allclose(flowers.weights.numpy(), imagenet.weights.numpy(), rtol=0.05)
     assert tasks.from_state(flowers.state()).grid == 4
+
+
+# --- the notebook: one condition per run, the same keys for every condition ----------------------
+
+@pytest.mark.slow
+def test_sweep_points_record_the_same_keys(tmp_path):
+    """Two single-condition runs of notebook 10 (smoke): one row each, the same columns, the
+    condition's numbers under priors/<metric>; a bad condition fails with a message naming it."""
+    import csv
+
+    from colorlab import runs
+    out = tmp_path / "sweep"
+    res = runs.sweep("10", {"color_scale": [0, 50]}, out, fixed={"profile": "smoke", "prior": "uniform"},
+                     progress=False)
+    assert all(r.ok for r in res), [r.error for r in res]
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert len(rows) == 2 and rows[0].keys() == rows[1].keys()
+    for key in ("priors/psnr", "priors/psnr_hvs_m", "priors/auc", "priors/auc_rebalanced",
+                "priors/colorfulness", "priors/psnr/gray", "priors/psnr/baseline_4x4"):
+        assert all(r[key] for r in rows), key
+    assert not any(k.startswith("priors/psnr/scratch") for k in rows[0])   # no list-mode keys
+    assert float(rows[0]["priors/psnr/baseline_4x4"]) > float(rows[0]["priors/psnr/gray"]) + 3
+    bad = runs.run("10", {"profile": "smoke", "prior": "green"}, tmp_path / "bad", progress=False)
+    assert not bad.ok and "prior must be one of imagenet, flowers, uniform" in bad.error
