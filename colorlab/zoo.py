@@ -19,7 +19,7 @@ four variants), and the gray flower classifier that 04, 06 and 08 share is loade
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Callable
@@ -61,7 +61,6 @@ class Setup:
     profile: str = "auto"
     seed: int = 0
     progress: bool = False
-    _data: tuple | None = field(default=None, repr=False)
 
     @cached_property
     def cfg(self) -> profiles.Profile:
@@ -73,7 +72,7 @@ class Setup:
 
     @cached_property
     def _split(self) -> tuple:
-        return self._data or self.flowers.split(VAL_FRACTION)
+        return self.flowers.split(VAL_FRACTION)
 
     @property
     def train_set(self):
