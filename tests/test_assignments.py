@@ -1,7 +1,8 @@
 """Graded assignments: nbgrader's student versions hold no solutions and fail their checks; the
 source notebooks pass them; autograding gives the source full marks and a student copy zero.
 
-What runs, to keep the time small (measured: about 4 minutes on a busy 2-core machine):
+What runs, to keep the time small (measured on a shared 2-core machine: 108 s at a load of 2,
+about 4 minutes at a load of 7):
 - one `generate` of the student versions of every graded notebook (nbgrader, no execution);
 - a full round trip with `grade` on 02, 07 and 10: a "teacher" who submits the source notebooks and
   a "blank" student who submits the untouched student versions, each notebook executed by
