@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import logging
 import os
 import shutil
 import subprocess
@@ -154,8 +155,14 @@ def _inject(submitted: Path, target: Path, profile: str, out_dir: Path) -> None:
     import papermill as pm
     declared = runs.parameters(submitted)
     params = {k: v for k, v in {"profile": profile, "out_dir": str(out_dir)}.items() if k in declared}
-    pm.execute_notebook(str(submitted), str(target), parameters=params, prepare_only=True,
-                        progress_bar=False, log_output=False)
+    quiet = logging.getLogger("papermill.translators")    # it warns about comments it cannot parse
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        pm.execute_notebook(str(submitted), str(target), parameters=params, prepare_only=True,
+                            progress_bar=False, log_output=False)
+    finally:
+        quiet.setLevel(level)
 
 
 def grade(submitted, out, profile: str = GRADE_PROFILE) -> list[Score]:
