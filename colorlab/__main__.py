@@ -1,9 +1,11 @@
 """Command line: ``python -m colorlab <command> …`` (also ``colorlab …`` once installed).
 
   workbook [--profile P] [--out DIR]         run every notebook in order into a run folder
-  run NB [-p NAME VALUE …] [--out DIR]       run one notebook with parameters
-  sweep NB -p NAME V1,V2 … --out DIR         run a grid of parameters, write results.csv/.md
-                                             (points that already ran in DIR are kept)
+  run NB [-p NAME VALUE …] [--out DIR]       run one notebook with parameters (and write it as
+        [--no-html]                          a web page beside the executed copy)
+  sweep NB -p NAME V1,V2 … --out DIR         run a grid of parameters, write results.csv/.md and
+        [--plot KEY1,KEY2]                   one plot per swept parameter (mean and min-max over
+                                             seeds); points that already ran in DIR are kept
   prepare DIR [--size S]                     decode and cache an image folder
   clean NB…                                  strip outputs from stored notebooks
   bench                                      print throughput figures against baselines
@@ -39,9 +41,13 @@ def cmd_run(args):
     params = _params(args.p)
     if args.profile:
         params["profile"] = args.profile
-    res = runs.run(args.notebook, params, args.out)
+    res = runs.run(args.notebook, params, args.out, html=not args.no_html)
     print(f"[colorlab] {res.output}: {'ok' if res.ok else 'FAILED — ' + res.error} "
           f"({res.seconds:.1f} s)")
+    if res.html:
+        print(f"[colorlab] web page: {res.html}")
+    elif res.html_error:
+        print(f"[colorlab] no web page: {res.html_error}")
     for k, v in res.results.items():
         print(f"  {k} = {v}")
     return 0 if res.ok else 1
@@ -52,8 +58,14 @@ def cmd_sweep(args):
     for name, values in args.p or []:
         grid[name] = [runs.parse_value(v) for v in values.split(",")]
     fixed = {"profile": args.profile} if args.profile else {}
-    outcomes = runs.sweep(args.notebook, grid, args.out, fixed)
+    plot_keys = args.plot.split(",") if args.plot else None
+    outcomes = runs.sweep(args.notebook, grid, args.out, fixed, plot_keys=plot_keys)
     print((__import__("pathlib").Path(args.out) / "results.md").read_text())
+    recorded = {k for o in outcomes for k in o.results}
+    for key in plot_keys or []:
+        if key not in recorded:
+            print(f"[colorlab] --plot {key}: no point recorded it, so it is not plotted; "
+                  f"recorded: {', '.join(sorted(recorded)) or 'nothing'}")
     return 0 if all(o.ok for o in outcomes) else 1
 
 
@@ -108,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--profile", default=None)
     r.add_argument("--out", default=".",
                    help="folder for the executed notebook and its checkpoints (its out_dir)")
+    r.add_argument("--no-html", action="store_true", help="do not also write the executed notebook as a web page")
     r.set_defaults(func=cmd_run)
 
     s = sub.add_parser("sweep", help="run a parameter grid and tabulate the results; "
@@ -116,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-p", nargs=2, action="append", metavar=("NAME", "V1,V2,…"))
     s.add_argument("--profile", default=None)
     s.add_argument("--out", required=True)
+    s.add_argument("--plot", default=None, metavar="KEY1,KEY2",
+                   help="the recorded results to plot (default: those the swept parameters move most)")
     s.set_defaults(func=cmd_sweep)
 
     pr = sub.add_parser("prepare", help="decode and cache an image folder")

@@ -104,6 +104,27 @@ def test_cli_sweep(nb, tmp_path):
     assert "| 0.5 |" in r.stdout and (tmp_path / "s" / "results.csv").exists()
 
 
+def test_cli_sweep_plots_the_keys_asked_for_and_names_unknown_ones(nb, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "colorlab", "sweep", str(nb), "-p", "T", "0.5,2",
+                        "--plot", "twice_T,nothing_like_it", "--out", str(tmp_path / "s")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "s" / "plot_T.png").exists()
+    assert "--plot nothing_like_it: no point recorded it" in r.stdout and "twice_T" in r.stdout
+
+
+def test_cli_run_writes_the_web_page_unless_told_not_to(nb, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "colorlab", "run", str(nb), "--out", str(tmp_path / "a")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    pages = list((tmp_path / "a").glob("*.html"))
+    assert len(pages) == 1 and f"web page: {pages[0]}" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "colorlab", "run", str(nb), "--out", str(tmp_path / "b"),
+                        "--no-html"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert not list((tmp_path / "b").glob("*.html")) and "web page" not in r.stdout
+
+
 def test_profiles(monkeypatch):
     assert profiles.get("smoke").size < profiles.get("cpu").size
     monkeypatch.setenv("COLORLAB_PROFILE", "smoke")
