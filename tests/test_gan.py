@@ -126,13 +126,13 @@ torch.distributed.destroy_process_group()
 
 
 @pytest.mark.slow
-def test_unet_gan_under_torchrun_ends_with_equal_weights(tmp_path):
+def test_unet_gan_under_torchrun_ends_with_equal_weights(tmp_path, free_port):
     script = tmp_path / "ddp.py"
     script.write_text(DDP.format(root=str(ROOT), out=str(tmp_path)))
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-                        "--master_port=29541", str(script)], capture_output=True, text=True,
+                        f"--master_port={free_port}", str(script)], capture_output=True, text=True,
                        timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.returncode == 0, r.stderr[:3000] + "\n…\n" + r.stderr[-1500:]
     a, b = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
     state = torch.load(tmp_path / "last.pt", weights_only=True)

@@ -230,13 +230,13 @@ torch.distributed.destroy_process_group()
 
 
 @pytest.mark.slow
-def test_ddp_two_processes_gloo_same_weights(tmp_path):
+def test_ddp_two_processes_gloo_same_weights(tmp_path, free_port):
     script = tmp_path / "ddp.py"
     script.write_text(DDP_SCRIPT.format(root=str(ROOT), out=str(tmp_path)))
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-                        "--master_port=29533", str(script)], capture_output=True, text=True,
+                        f"--master_port={free_port}", str(script)], capture_output=True, text=True,
                        timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.returncode == 0, r.stderr[:3000] + "\n…\n" + r.stderr[-1500:]
     a, b = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
     # it trained (weights moved away from the initial ones) and only rank 0 wrote last.pt
@@ -249,7 +249,7 @@ def test_ddp_two_processes_gloo_same_weights(tmp_path):
 
 
 @pytest.mark.slow
-def test_torchrun_train_command(tmp_path):
+def test_torchrun_train_command(tmp_path, free_port):
     """The documented command: torchrun --nproc_per_node=2 -m colorlab train … (gloo on CPU)."""
     photos = tmp_path / "photos"
     photos.mkdir()
@@ -257,12 +257,12 @@ def test_torchrun_train_command(tmp_path):
     for i, img in enumerate(toy_photos(n=40, size=40)):
         Image.fromarray(img).save(photos / f"p{i:02d}.png")
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-                        "--master_port=29534", "-m", "colorlab", "train", "--model", "regression",
+                        f"--master_port={free_port}", "-m", "colorlab", "train", "--model", "regression",
                         "--data", str(photos), "--profile", "smoke", "--batch-size", "4",
                         "--out", str(tmp_path / "out"), "--quiet"],
                        capture_output=True, text=True, timeout=300,
                        env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.returncode == 0, r.stderr[:3000] + "\n…\n" + r.stderr[-1500:]
     state = torch.load(tmp_path / "out" / "last.pt", weights_only=True)
     assert state["world"] == 2 and state["name"] == "regression"
     assert r.stdout.count("weights:") == 1  # only rank 0 reports
