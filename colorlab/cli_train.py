@@ -164,6 +164,7 @@ def cmd_train(args):
     rank, world = train.init_distributed()
     cfg = profiles.get(args.profile, size=args.size, limit=args.limit, width=args.width,
                        batch_size=args.batch_size)
+    profiles.set_threads(cfg)
     if args.model not in models.names():
         raise ValueError(f"unknown model {args.model!r}; valid: {', '.join(models.names())}")
     model_args = parse_model_args(args.model, args.model_arg)

@@ -139,6 +139,19 @@ def test_profiles(monkeypatch):
         profiles.get("laptop")
 
 
+def test_profile_threads():
+    import torch
+    before = torch.get_num_threads()
+    try:
+        assert profiles.set_threads(profiles.get("smoke")) == 1 == torch.get_num_threads()
+        torch.set_num_threads(before)
+        assert profiles.get("cpu").threads is None
+        assert profiles.set_threads(profiles.get("cpu")) == before   # None: left as it was
+        assert profiles.set_threads(profiles.get("cpu", threads=2)) == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_clean_strips_outputs_but_keeps_checked_ones(tmp_path):
     path = make_notebook(tmp_path / "c.ipynb", "print(1)")
     nb = nbformat.read(str(path), as_version=4)
