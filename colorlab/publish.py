@@ -29,14 +29,14 @@ code, pre { font-size: 0.9em; } pre { white-space: pre-wrap; margin: 0.2em 0; }
 """
 
 
-def notebook_html(ipynb, out=None, hide_mimes=(), base=None) -> Path:
+def notebook_html(ipynb, out=None, hide_mimes=(), base=None, back: str | None = None) -> Path:
     """Write the executed notebook ``ipynb`` as one HTML page, pictures inline; return its path.
 
     out: the page (default: beside the notebook, ``.html``). hide_mimes: output types to leave out
     (outputs made of nothing else are dropped, e.g. colorlab's recorded values, which a notebook
     does not show either). base: the folder that relative Markdown image paths start from
-    (default: the notebook's). Raises whatever nbconvert raises: callers decide what a failed
-    export means.
+    (default: the notebook's). back: a page to link at the top (a workbook's ``index.html``).
+    Raises whatever nbconvert raises: callers decide what a failed export means.
     """
     from nbconvert import HTMLExporter
     ipynb = Path(ipynb)
@@ -48,6 +48,10 @@ def notebook_html(ipynb, out=None, hide_mimes=(), base=None) -> Path:
                             if not o.get("data") or not set(o["data"]) <= set(hide_mimes)]
     resources = {"metadata": {"name": ipynb.stem, "path": str(base or ipynb.parent)}}
     body, _ = HTMLExporter(embed_images=True).from_notebook_node(nb, resources=resources)
+    if back:
+        link = (f'<p style="font-family: system-ui, sans-serif; margin: 1em 2em">'
+                f'<a href="{html.escape(back)}">← every notebook of this run</a></p>')
+        body = re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + link, body, count=1)
     out.write_text(body, encoding="utf-8")
     return out
 

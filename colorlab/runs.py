@@ -329,15 +329,15 @@ def find_notebook(name) -> Path:
 
 
 def run(notebook, params: dict | None = None, out_dir=".", output_name: str | None = None,
-        progress: bool = True, html: bool = True) -> RunResult:
+        progress: bool = True, html: bool = True, index: str | None = None) -> RunResult:
     """Execute ``notebook`` with ``params`` into ``out_dir``; never raises for a failing cell.
 
     The executed copy is written even when a cell fails (papermill marks the failing cell). A
     notebook with an ``out_dir`` parameter writes its checkpoints and figures there: to
     ``out_dir`` (absolute) unless ``params`` names another folder. With ``html`` the executed
     copy is also written as a self-contained HTML page beside it (a failed export is printed and
-    noted in ``html_error``; it does not fail the run). Returns a :class:`RunResult` with the
-    recorded results.
+    noted in ``html_error``; it does not fail the run); ``index`` is a page it links back to (the
+    workbook's ``index.html``). Returns a :class:`RunResult` with the recorded results.
     """
     import papermill as pm
     notebook = find_notebook(notebook)
@@ -359,14 +359,14 @@ def run(notebook, params: dict | None = None, out_dir=".", output_name: str | No
     results = read(output) if output.exists() else {}
     res = RunResult(str(notebook), str(output), not error, seconds, params, results, error)
     if html and output.exists():
-        res.html, res.html_error = _html_page(output, notebook.parent)
+        res.html, res.html_error = _html_page(output, notebook.parent, index)
     return res
 
 
-def _html_page(output: Path, base: Path) -> tuple[str, str]:
+def _html_page(output: Path, base: Path, index: str | None = None) -> tuple[str, str]:
     """Export an executed notebook as HTML: (page path, "") or ("", why it failed)."""
     try:
-        return str(publish.notebook_html(output, hide_mimes=(MIME,), base=base)), ""
+        return str(publish.notebook_html(output, hide_mimes=(MIME,), base=base, back=index)), ""
     except Exception as exc:  # nbconvert, a template, the disk…: the run itself still counts
         why = f"{type(exc).__name__}: {exc}"
         print(f"[colorlab] {output.name}: no HTML page ({why})", flush=True)
@@ -418,7 +418,7 @@ def workbook(profile: str = "auto", out=None, notebooks=None, progress: bool = T
         params = {k: v for k, v in {"profile": resolved, "out_dir": str(run_dir.resolve())}.items()
                   if k in declared}
         print(f"[colorlab] {nb.stem} (profile {resolved}) …", flush=True)
-        res = run(nb, params, run_dir, progress=progress)
+        res = run(nb, params, run_dir, progress=progress, index="index.html")
         print(f"[colorlab] {nb.stem}: {'ok' if res.ok else 'FAILED'} in {res.seconds:.1f} s"
               + (f" — {res.error}" if res.error else ""), flush=True)
         outcomes.append(res)

@@ -33,6 +33,8 @@ def test_every_notebook_has_a_self_contained_page(run_dir):
     assert len(images) == 1                       # the figure, inline
     assert "this notebook fails on purpose" in (run_dir / "02_fail.html").read_text()
     assert runs.MIME not in plot                  # recorded values are not shown as raw JSON
+    body = plot[plot.index("<body"):]
+    assert body.index('href="index.html"') < body.index("<img")   # a way back, at the top
 
 
 def test_index_links_pages_and_shows_status_times_and_results(run_dir):
