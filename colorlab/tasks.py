@@ -196,9 +196,13 @@ class Task:
 
     def configure_optimizers(self, model, lr: float | None = None, **optimizer_kw) -> list:
         """One Adam over the trainable weights, with the recipe's settings unless overridden."""
-        params = [p for p in model.parameters() if p.requires_grad]
-        kw = {**ADAM_DEFAULTS, **self.optimizer_kw, **optimizer_kw}
-        return [torch.optim.Adam(params, lr=lr or self.lr, **kw)]
+        return [self.adam([p for p in model.parameters() if p.requires_grad], lr, **optimizer_kw)]
+
+    def adam(self, params, lr: float | None = None, **optimizer_kw):
+        """An Adam over ``params`` with the recipe's lr and settings (``ADAM_DEFAULTS`` under them),
+        any of them overridden by the arguments."""
+        return torch.optim.Adam(params, lr=lr or self.lr,
+                                **{**ADAM_DEFAULTS, **self.optimizer_kw, **optimizer_kw})
 
     def configure_schedulers(self, optimizers, total_steps: int, schedule: str | None = None) -> list:
         """One LambdaLR per optimizer, following ``schedule`` (default: the recipe's)."""
@@ -473,9 +477,8 @@ class ConditionalGAN(L1Regression):
 
     def configure_optimizers(self, model, lr: float | None = None, **optimizer_kw) -> list:
         """[Adam of the generator, Adam of the discriminator], both with the recipe's settings."""
-        kw = {**ADAM_DEFAULTS, **self.optimizer_kw, **optimizer_kw}
-        return [torch.optim.Adam(model.generator.parameters(), lr=lr or self.lr, **kw),
-                torch.optim.Adam(model.discriminator.parameters(), lr=lr or self.lr, **kw)]
+        return [self.adam(model.generator.parameters(), lr, **optimizer_kw),
+                self.adam(model.discriminator.parameters(), lr, **optimizer_kw)]
 
     def step(self, nets, batch, optimizers, autocast) -> dict:
         opt_g, opt_d = optimizers

@@ -270,16 +270,24 @@ def load_or_train(name: str, folder, profile: str = "auto", seed: int = 0, progr
 
 # --- scoring on held-out photos ------------------------------------------------------------------
 
-def scores(ab_pred: torch.Tensor, photos, prior="imagenet") -> dict:
+def lab_of(photos) -> torch.Tensor:
+    """(N, 3, H, W) Lab of ``photos``: an ``ImageSet`` (its ``lab()``) or (N, H, W, 3) uint8."""
+    if hasattr(photos, "lab"):
+        return photos.lab()
+    return tasks.to_lab(torch.from_numpy(np.array(photos)))
+
+
+def scores(ab_pred: torch.Tensor, photos, prior="imagenet", lab: torch.Tensor | None = None) -> dict:
     """PSNR, AuC, rebalanced AuC and colourfulness of a colouring of ``photos``.
 
     ab_pred: (N, 2, H, W) Lab units, painted on the photos' own L. photos: (N, H, W, 3) uint8 (or
     an ``ImageSet``). PSNR in dB on 8-bit sRGB against the photos; AuC and rebalanced AuC
     (``prior``'s weights) as in Zhang et al. 2016 §3.1; colourfulness (Hasler & Süsstrunk 2003)
-    of the colouring. The all-gray guess is ``ab_pred = 0``.
+    of the colouring. The all-gray guess is ``ab_pred = 0``. lab: the photos' Lab, if the caller
+    has it already (``lab_of(photos)``).
     """
+    lab = lab_of(photos) if lab is None else lab
     photos = np.asarray(getattr(photos, "images", photos))
-    lab = tasks.to_lab(torch.from_numpy(photos.copy()))
     L, ab_true = lab[:, :1], lab[:, 1:]
     rgb = merge_l_ab(L, ab_pred)
     return {"psnr": float(metrics.psnr(rgb, photos)), "auc": float(metrics.auc(ab_pred, ab_true)),
@@ -287,13 +295,15 @@ def scores(ab_pred: torch.Tensor, photos, prior="imagenet") -> dict:
             "colorfulness": float(metrics.colorfulness(rgb))}
 
 
-def given_inputs(given: str, model, photos, seed: int = 0, n_hints: int = 5) -> dict:
+def given_inputs(given: str, model, photos, seed: int = 0, n_hints: int = 5,
+                 lab: torch.Tensor | None = None) -> dict:
     """What a model is shown besides L when it is helped (``Entry.given``), for (N, H, W, 3) photos:
     "hints" — ``n_hints`` simulated hints of the kind its task trains with, drawn from ``seed``;
-    "palette" — the photos' own ab (RTNet computes its palette from the colour photo); "" — nothing."""
+    "palette" — the photos' own ab (RTNet computes its palette from the colour photo); "" — nothing.
+    lab: the photos' Lab, if the caller has it already."""
     if not given:
         return {}
-    ab = tasks.to_lab(torch.from_numpy(np.asarray(photos).copy()))[:, 1:]
+    ab = (lab_of(photos) if lab is None else lab)[:, 1:]
     if given == "palette":
         return {"ab": ab}
     if given == "hints":
@@ -304,7 +314,6 @@ def given_inputs(given: str, model, photos, seed: int = 0, n_hints: int = 5) -> 
 
 def score_model(model, photos, given: str = "", seed: int = 0, n_hints: int = 5, prior="imagenet") -> dict:
     """``scores`` of ``model``'s colouring of ``photos`` (L alone, or with ``given_inputs``)."""
-    photos = np.asarray(getattr(photos, "images", photos))
-    extra = given_inputs(given, model, photos, seed, n_hints)
-    L = tasks.to_lab(torch.from_numpy(photos.copy()))[:, :1]
-    return scores(inference.predict_ab(model, L, **extra), photos, prior)
+    lab = lab_of(photos)                         # once, for the hints, the input and the scores
+    extra = given_inputs(given, model, photos, seed, n_hints, lab=lab)
+    return scores(inference.predict_ab(model, lab[:, :1], **extra), photos, prior, lab=lab)
