@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import time
-import uuid
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,6 +28,7 @@ import torch
 from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
+from colorlab.files import atomic_write
 from colorlab.color import rgb_to_lab
 
 DATA_DIR = Path(os.environ.get("COLORLAB_DATA") or Path(__file__).parents[1] / "data").resolve()
@@ -468,7 +468,7 @@ def _write_hash_index(root: Path, files: dict) -> None:
     for folder in _cache_dirs(root):
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            _atomic_write(folder / HASH_INDEX, lambda f: f.write(text))
+            atomic_write(folder / HASH_INDEX, lambda f: f.write(text))
             return
         except OSError:
             continue
@@ -487,8 +487,8 @@ def _write_cache(root: Path, stem: str, images: np.ndarray, manifest: dict) -> n
     for folder in _cache_dirs(root):
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            _atomic_write(folder / f"{stem}.npy", lambda f: np.save(f, images))
-            _atomic_write(folder / f"{stem}.json",
+            atomic_write(folder / f"{stem}.npy", lambda f: np.save(f, images))
+            atomic_write(folder / f"{stem}.json",
                           lambda f: f.write(json.dumps(manifest).encode("utf-8")))
             return np.load(folder / f"{stem}.npy", mmap_mode="r")
         except OSError as e:
@@ -500,19 +500,3 @@ def _write_cache(root: Path, stem: str, images: np.ndarray, manifest: dict) -> n
     return images
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``:
-    a reader (another notebook, another process) never sees a half-written file.
-
-    The file is created like any other (mode 0666 less the umask, e.g. 0644), so students can
-    read the cache of a folder their instructor prepared.
-    """
-    tmp = path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

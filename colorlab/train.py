@@ -34,7 +34,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from colorlab import models
+from colorlab import files, models
 
 CHECKPOINT_FORMAT = 1
 
@@ -140,17 +140,14 @@ class CheckpointWriteError(OSError):
 def save_checkpoint(path, state: dict):
     """Write ``state`` to ``path`` atomically: a half-written file never replaces a good one.
 
-    The state goes to ``path.tmp<PID>`` first, then is renamed over ``path``. If writing fails
+    The state goes to a temporary file beside ``path`` first (:func:`files.atomic_write`). If writing fails
     (a full disk), the partial file is removed and :class:`CheckpointWriteError` says so.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
+        files.atomic_write(path, lambda f: torch.save(state, f))
     except (OSError, RuntimeError) as exc:          # torch reports a full disk as RuntimeError
-        tmp.unlink(missing_ok=True)
         keep = f"the previous {path.name} is intact" if path.exists() else "no checkpoint was kept"
         raise CheckpointWriteError(f"cannot write checkpoint {path}: {_why(exc)}; {keep}. "
                                    "Free some disk space or choose another out_dir") from None
@@ -162,14 +159,8 @@ def _why(exc: Exception) -> str:
 
 
 def remove_stale_temporaries(folder) -> list[Path]:
-    """Delete ``last.pt.tmp<PID>`` files that a killed run left behind (its PID is gone)."""
-    removed = []
-    for tmp in Path(folder).glob("*.pt.tmp*"):
-        pid = tmp.name.rpartition(".tmp")[2]
-        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
-            tmp.unlink(missing_ok=True)
-            removed.append(tmp)
-    return removed
+    """Delete the ``.last.pt.<PID>-<id>.tmp`` files that a killed run left behind (PID gone)."""
+    return files.remove_stale_temporaries(folder, ".*.pt.*.tmp")
 
 
 def load_checkpoint(path, map_location="cpu") -> dict:

@@ -7,7 +7,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "colorlab"
 
 # lowest first; a module may import modules of its own or a lower layer only
 LAYERS = [
-    {"color", "profiles"},
+    {"color", "profiles", "files"},
     {"data"},
     {"bins"},
     {"losses", "metrics", "toys", "gradcheck", "hints", "descriptors", "color_grid"},

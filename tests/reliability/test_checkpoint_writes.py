@@ -12,8 +12,7 @@ def test_a_failed_write_removes_its_partial_file_and_keeps_the_old_checkpoint(tm
     train.save_checkpoint(path, {"model": {"w": torch.ones(2)}})
 
     def full_disk(obj, f, *a, **k):
-        with open(f, "wb") as fh:
-            fh.write(b"partial")
+        f.write(b"partial")
         raise RuntimeError("[enforce fail at inline_container.cc] . PytorchStreamWriter failed "
                            "writing file data/0: file write failed")
     monkeypatch.setattr(torch, "save", full_disk)
@@ -25,9 +24,9 @@ def test_a_failed_write_removes_its_partial_file_and_keeps_the_old_checkpoint(tm
 
 
 def test_temporaries_of_killed_runs_are_removed_but_not_live_ones(tmp_path):
-    dead = tmp_path / "last.pt.tmp999999999"
+    dead = tmp_path / ".last.pt.999999999-0123abcd.tmp"
     dead.write_bytes(b"")
-    mine = tmp_path / f"last.pt.tmp{os.getpid()}"
+    mine = tmp_path / f".last.pt.{os.getpid()}-0123abcd.tmp"
     mine.write_bytes(b"")
     assert train.remove_stale_temporaries(tmp_path) == [dead]
     assert not dead.exists() and mine.exists()
