@@ -25,12 +25,12 @@ PY := .venv/bin/python
 STAMP_DIR := .venv
 endif
 
-.PHONY: workbook test lab install install-dev bench clean browser-test
+.PHONY: workbook test lab install install-dev install-sandbox bench clean browser-test
 
 workbook: $(STAMP_DIR)/.installed-run
 	$(PY) -m colorlab workbook --profile $(PROFILE) $(if $(OUT),--out $(OUT))
 
-test: $(STAMP_DIR)/.installed-dev
+test: $(STAMP_DIR)/.installed-dev install-sandbox
 	$(PY) -m pytest tests -q
 	$(PY) tests/prepare_nbval.py build/nbval
 	$(PY) -m pytest --nbval-lax -p no:cacheprovider build/nbval -q
@@ -78,6 +78,17 @@ $(STAMP_DIR)/.installed-dev: pyproject.toml | $(if $(filter .venv,$(STAMP_DIR)),
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
 	$(PY) -m pip install -q -e ".[dev]"
 	@touch $@ $(STAMP_DIR)/.installed-run
+
+# The sandbox `grade` runs each submission in (bubblewrap): installed as root when it is missing,
+# else we say what to run (the grading tests then skip, saying why).
+install-sandbox:
+	@if ! command -v bwrap >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y bubblewrap || exit 1; \
+	  else \
+	    echo "bubblewrap (the grading sandbox) is missing: run  sudo apt-get install -y bubblewrap"; \
+	  fi; \
+	fi
 
 clean:
 	rm -rf build .pytest_cache

@@ -16,7 +16,7 @@ LAYERS = [
     {"train"},
     {"pretrain", "inference"},
     {"viz", "widgets", "zoo", "sweep_plots", "publish"},
-    {"bench", "runs"},
+    {"bench", "runs", "sandbox"},
     {"cli_train", "assignments"},
     {"__main__", "__init__"},
 ]
