@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,10 @@ import torch
 from PIL import Image
 
 from colorlab import data, hints, models, profiles, tasks, train
-from colorlab.data import load_image
-from colorlab.inference import colorize
+from colorlab.files import atomic_write, printable
+from colorlab.inference import colorize, read_photo
+
+SKIPPED_SHOWN = 20   # train lists this many skipped photos; prepare lists them all
 
 # name: (type, lowest, highest, what the value means) — the ranges every command-line number must lie in
 NUMBERS = {
@@ -170,6 +173,9 @@ def cmd_train(args):
     model_args = parse_model_args(args.model, args.model_arg)
     out = writable_folder(args.out) if rank == 0 else Path(args.out)
     images = data.load(args.data, size=cfg.size, limit=cfg.limit, progress=rank == 0 and not args.quiet)
+    if rank == 0:
+        for line in data.skipped_lines(images, most=SKIPPED_SHOWN):
+            print(line)
     train_set, val_set = images.split(0.1)
     task = tasks.for_model(models.REGISTRY[args.model], size=cfg.size, profile=cfg.name)
     task.batch_size = cfg.batch_size
@@ -242,8 +248,8 @@ def cmd_colorize(args):
     ckpt = Path(args.model)
     if ckpt.is_dir():
         if not (ckpt / "last.pt").is_file():
-            raise ValueError(f"--model {ckpt} is a folder without last.pt; give the checkpoint file "
-                             "that train wrote (DIR/last.pt)")
+            raise ValueError(f"--model {printable(ckpt)} is a folder without last.pt; give the "
+                             "checkpoint file that train wrote (DIR/last.pt)")
         ckpt = ckpt / "last.pt"
     model = train.load_model(ckpt)
     check_hint_args(args, model)
@@ -251,16 +257,16 @@ def cmd_colorize(args):
     failed, taken = 0, set()
     for path in args.images:
         try:
-            photo = load_image(path)
+            photo = read_photo(path)
             rgb = colorize(model, photo, T=args.T, size=args.size,
                            hints=hint_input(args, path, photo), dtype=np.uint8)
         except (OSError, ValueError) as exc:
-            print(f"colorlab colorize: skipped {path}: {exc}")
+            print(f"colorlab colorize: skipped {printable(path)}: {printable(exc)}")
             failed += 1
             continue
         target = output_path(out, path, taken)
-        Image.fromarray(rgb).save(target)
-        print(f"[colorlab] {path} -> {target}")
+        atomic_write(target, lambda f: Image.fromarray(rgb).save(f, format="PNG"))
+        print(f"[colorlab] {printable(path)} -> {printable(target)}")
     return 1 if failed else 0
 
 
@@ -271,26 +277,37 @@ def check_hint_args(args, model) -> None:
     if (args.points is not None or args.seed is not None) and not args.reference:
         raise ValueError("--points and --seed draw hints from --reference COLOUR.jpg; give it too")
     if (args.hints or args.reference) and not tasks.takes_hints(tasks.of(model)):
-        raise ValueError(f"--model {args.model} does not take hints (it is a {train.model_name(model)}); "
-                         "train a hint model: zhang_hints or hnet")
+        raise ValueError(f"--model {printable(args.model)} does not take hints (it is a "
+                         f"{train.model_name(model)}); train a hint model: zhang_hints or hnet")
     if args.hints and not Path(args.hints).exists():
-        raise ValueError(f"--hints {args.hints} does not exist: give an RGBA PNG or a folder of them")
+        raise ValueError(f"--hints {printable(args.hints)} does not exist: give an RGBA PNG or a "
+                         "folder of them")
+    if args.hints and not (Path(args.hints).is_dir() or Path(args.hints).is_file()):
+        raise ValueError(f"--hints {printable(args.hints)} is not a regular file (a FIFO or a "
+                         "device?): give an RGBA PNG or a folder of them")
 
 
 def hint_input(args, photo_path, photo) -> dict | None:
     """The hints for one photo: from --hints (a PNG, or DIR/<photo stem>.png) or drawn from
-    --reference (--points N point hints, seeded by --seed); None without hint flags."""
+    --reference (--points N point hints, seeded by --seed); None without hint flags. A warning
+    while reading a hint image (no visible pixel) is printed as a ``[colorlab]`` line."""
     size = photo.shape[:2]
     if args.hints:
         path = Path(args.hints)
         if path.is_dir():
             path = path / (Path(photo_path).stem + ".png")
-            if not path.is_file():
-                print(f"[colorlab] {photo_path}: no hint file {path}; coloured without hints")
+            if not path.exists():
+                print(f"[colorlab] {printable(photo_path)}: no hint file {printable(path)}; "
+                      "coloured without hints")
                 return None
-        return hints.from_image(path, size=size, name=str(path))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            given = hints.from_image(path, size=size)
+        for warning in caught:
+            print(f"[colorlab] {printable(warning.message)}")
+        return given
     if args.reference:
-        ref = load_image(args.reference)
+        ref = read_photo(args.reference)
         return hints.from_reference(ref, 20 if args.points is None else args.points,
                                     gen=0 if args.seed is None else args.seed, size=size)
     return None

@@ -28,7 +28,12 @@ passes on.
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import re
+import stat
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +42,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from colorlab.color import lab_to_rgb, rgb_to_lab
+from colorlab.files import printable
 
 # Daly & Zhao, "Training" (hint images for HNet)
 CIRCLES_N = (1, 25)          # circles per image, uniform, inclusive
@@ -46,6 +52,14 @@ CIRCLES_AT = 224             # the image side the radii are given for
 POINTS_P = 1 / 8             # number of hints ~ geometric(p), zero allowed: mean (1 - p) / p = 7
 POINTS_SIZES = range(1, 10)  # side of the square patches, px, uniform
 MAX_POINTS = 64              # the geometric draw is capped here (P(k >= 64) ≈ 2e-4)
+# The largest image file (a photo or a hint PNG) read, by its header: 80 megapixels (240 MB as
+# RGB) is more than a 61-megapixel camera gives, and under PIL's own decompression-bomb warning
+# (89 megapixels), so a larger file is refused here in one line before any pixel is decoded.
+MAX_IMAGE_PIXELS = 80_000_000
+
+
+class NoHintsWarning(UserWarning):
+    """A hint image in which no pixel is visible (alpha 0 everywhere): colouring is automatic."""
 
 
 def _gen(gen) -> torch.Generator:
@@ -189,10 +203,46 @@ def none_like(L: torch.Tensor) -> dict:
 
 # --- hints painted by people -------------------------------------------------------------------
 
+@contextlib.contextmanager
+def open_image(path, what: str = "image", max_pixels: int = MAX_IMAGE_PIXELS):
+    """``PIL.Image.open(path)`` for a file a person named, checked before any pixel is decoded:
+    a regular file (a FIFO would block, a device never end), at most ``max_pixels`` by its header
+    (PIL reads the header only, lazily). Raises ValueError naming the file and what it is."""
+    name = printable(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise ValueError(f"{what} {name}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise ValueError(f"{what} {name} is {kind}, not a regular file: give an image file")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(path)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            seen = re.search(r"\((\d+) pixels\)", str(exc))
+            raise ValueError(_too_large(what, name, f"{seen[1]} pixels" if seen else "too many pixels",
+                                        max_pixels)) from None
+        except (OSError, SyntaxError) as exc:
+            raise ValueError(f"cannot read {what} {name}: not an image PNG/JPEG/WebP/TIFF "
+                             f"({type(exc).__name__})") from None
+    with im:
+        w, h = im.size
+        if w * h > max_pixels:
+            raise ValueError(_too_large(what, name, f"{w} x {h} px", max_pixels))
+        yield im
+
+
+def _too_large(what: str, name: str, size: str, max_pixels: int) -> str:
+    return (f"{what} {name} is {size}, more than the {max_pixels / 1e6:.0f} megapixels colorlab "
+            "reads (a possible decompression bomb): downscale it first")
+
+
 def _read_rgba(image, name: str = "the hint image") -> np.ndarray:
     if isinstance(image, (str, Path)):
-        name = str(image)
-        with Image.open(image) as im:
+        name = printable(image)
+        with open_image(image, "hint image") as im:
             if "A" not in im.getbands() and "transparency" not in im.info:
                 raise ValueError(f"{name} has no alpha channel: hints are an RGBA PNG where alpha > 0 "
                                  "marks a hinted pixel and its RGB gives the colour (paint on a "
@@ -213,9 +263,15 @@ def from_image(rgba, size: tuple[int, int] | None = None, name: str = "the hint 
     size: (H, W) the hints must have (the photo's); a hint image of another size is resized
     (nearest neighbour, so colours are not mixed) and a one-line note says so.
     Returns ``{"hint_ab": (1, 2, H, W) Lab units, "hint_mask": (1, 1, H, W) float}``.
-    Raises ValueError for an image without alpha.
+    Raises ValueError for an image without alpha (or a path that is no image file, or one past
+    ``MAX_IMAGE_PIXELS``); warns (:class:`NoHintsWarning`) when no pixel is visible.
     """
+    name = printable(rgba if isinstance(rgba, (str, Path)) else name)
     rgba = _read_rgba(rgba, name)
+    if not (rgba[..., 3] > 0).any():
+        warnings.warn(f"{name} has no visible pixel (alpha is 0 everywhere): no hints, the photo "
+                      "is coloured automatically; paint hints on it with opaque pixels",
+                      NoHintsWarning, stacklevel=2)
     if size is not None and tuple(rgba.shape[:2]) != tuple(size):
         print(f"[colorlab] {name} is {rgba.shape[1]} x {rgba.shape[0]} px, the photo "
               f"{size[1]} x {size[0]}: resized the hints to the photo (nearest neighbour)")

@@ -19,28 +19,76 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from colorlab import metrics, tasks
+from colorlab import hints, metrics, tasks
 from colorlab.color import lab_to_rgb, merge_l_ab, rgb_to_lab
 from colorlab.data import load_image
 
 MAX_NET_SIDE = 1024      # px: the longest side the network ever sees
 MAX_ASPECT = 20.0        # longest side / shortest side that colorize accepts
 STRIP_PIXELS = 1 << 18   # pixels per strip when converting a full-size photo (~25 MB of work)
+MAX_PHOTO_PIXELS = hints.MAX_IMAGE_PIXELS   # a larger photo file is refused by its header
+FLOAT_SLACK = 1 / 510    # float pixels may stray this far outside [0, 1]: under half an 8-bit
+                         # level, which rounding to 0..255 removes anyway
 
 
 def as_uint8_rgb(image) -> np.ndarray:
-    """A path, or an (H, W) / (H, W, 3|4) uint8 or float [0, 1] array → (H, W, 3) uint8."""
+    """A photo → (H, W, 3) uint8 RGB.
+
+    image: a path (read with :func:`read_photo`), or an (H, W) / (H, W, 3|4) array or nested
+    list: uint8 (0..255), uint16 (0..65535), floats in [0, 1], or another integer type whose
+    values fit 0..255 (read as 8-bit) or 0..65535 (read as 16-bit). Anything else (bool, NaN,
+    floats outside [0, 1], an empty image) raises ValueError saying what was seen and what to do.
+    """
     if isinstance(image, (str, Path)):
-        image = load_image(image)
+        return read_photo(image)
     image = np.asarray(image)
     if image.ndim == 2:
         image = image[..., None].repeat(3, axis=-1)
     if image.ndim != 3 or image.shape[-1] not in (3, 4):
         raise ValueError(f"expected an image (H, W) or (H, W, 3), got shape {image.shape}")
-    image = image[..., :3]
-    if image.dtype != np.uint8:
-        image = np.clip(np.rint(image.astype(np.float32) * 255), 0, 255).astype(np.uint8)
-    return image
+    if image.size == 0:
+        raise ValueError(f"the image is empty (shape {image.shape}): give a photo of at least 1 x 1 px")
+    return _to_uint8_pixels(image[..., :3])
+
+
+def _to_uint8_pixels(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) pixels of any accepted dtype (see :func:`as_uint8_rgb`) → uint8, rounded."""
+    if rgb.dtype == np.uint8:
+        return rgb
+    if rgb.dtype == np.uint16:
+        return _rescale(rgb, 65535)
+    if np.issubdtype(rgb.dtype, np.integer) and not np.issubdtype(rgb.dtype, np.bool_):
+        lo, hi = int(rgb.min()), int(rgb.max())
+        if lo >= 0 and hi <= 255:
+            return rgb.astype(np.uint8)
+        if lo >= 0 and hi <= 65535:
+            return _rescale(rgb, 65535)
+        raise ValueError(f"the image's {rgb.dtype} values lie in {lo}..{hi}: give 8-bit (0..255) "
+                         "or 16-bit (0..65535) values, or floats in [0, 1]")
+    if np.issubdtype(rgb.dtype, np.floating):
+        if not np.isfinite(rgb).all():
+            bad = "NaN" if np.isnan(rgb).any() else "infinite"
+            raise ValueError(f"the image holds {bad} pixels: every value must be a number in [0, 1]")
+        lo, hi = float(rgb.min()), float(rgb.max())
+        if lo < -FLOAT_SLACK or hi > 1 + FLOAT_SLACK:
+            raise ValueError(f"float pixels must lie in [0, 1], this image's lie in {lo:g}..{hi:g}"
+                             + (": divide by 255 first (8-bit values)" if hi <= 255 and lo >= 0 else ""))
+        return _rescale(rgb, 1.0)
+    raise ValueError(f"an image of {rgb.dtype} values cannot be a photo: give uint8 (0..255), "
+                     "uint16 (0..65535) or floats in [0, 1]")
+
+
+def _rescale(values: np.ndarray, peak: float) -> np.ndarray:
+    """Values in 0..peak → uint8 0..255, rounded (float32 arithmetic, clipped)."""
+    return np.clip(np.rint(values.astype(np.float32) * (255 / peak)), 0, 255).astype(np.uint8)
+
+
+def read_photo(path) -> np.ndarray:
+    """A photo file → (H, W, 3) uint8 RGB (``data.load_image``), after checking that it is a
+    regular file (a FIFO would block) of at most ``MAX_PHOTO_PIXELS`` by its header."""
+    with hints.open_image(path, "photo", MAX_PHOTO_PIXELS):
+        pass                    # opening checks the file and its header; load_image decodes
+    return load_image(path)
 
 
 def network_size(h: int, w: int, size: int) -> tuple[int, int]:
@@ -104,6 +152,14 @@ def check_temperature(T) -> None:
                          f"towards 0: the mode), got {T!r}")
 
 
+def check_size(size) -> None:
+    """Refuse a ``size`` (the short side the network sees, px) that is not a positive integer."""
+    if size is not None and not (isinstance(size, (int, np.integer)) and not isinstance(size, bool)
+                                 and size >= 1):
+        raise ValueError(f"size must be a whole number of pixels >= 1 (the short side the network "
+                         f"sees), or None for the size the model was trained at; got {size!r}")
+
+
 @torch.no_grad()
 def colorize(model, image, T: float | None = None, size: int | None = None,
              dtype=np.float32, hints: dict | None = None) -> np.ndarray:
@@ -122,12 +178,16 @@ def colorize(model, image, T: float | None = None, size: int | None = None,
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.uint8):
         raise ValueError(f"dtype must be np.float32 or np.uint8, got {dtype!r}")
+    check_size(size)
     task = tasks.of(model)
     rgb = as_uint8_rgb(image)
     H, W = rgb.shape[:2]
     hs, ws = network_size(H, W, int(size or task.size))
     small = np.asarray(Image.fromarray(rgb).resize((ws, hs), Image.Resampling.LANCZOS))
     ab = predict_ab(model, _lightness(small), T, **(hints or {}))          # (1, 2, hs, ws)
+    if not torch.isfinite(ab).all():           # NaN colours would be saved as a black picture
+        raise FloatingPointError("the model predicted NaN or infinite colours: its weights or its "
+                                 "task are broken (a diverged run?); nothing was saved")
     out = np.empty((H, W, 3), dtype=dtype)
     rows = max(1, STRIP_PIXELS // W)
     for r0 in range(0, H, rows):                 # a strip of rows at a time: bounded memory

@@ -27,6 +27,7 @@ looks it up in :data:`TASKS`. A new task registers itself with ``@register("name
 """
 from __future__ import annotations
 
+import inspect
 import math
 from types import SimpleNamespace
 
@@ -235,14 +236,75 @@ class Task:
         return {"task": self.name, **self.config()}
 
 
+def _number(lo: float, hi: float, lo_open: bool = False):
+    """A check: a finite real number (not a bool) in [lo, hi], or (lo, hi] with ``lo_open``."""
+    def ok(v):
+        return (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                and (lo < v if lo_open else lo <= v) and v <= hi)
+    return ok
+
+
+def _integer(lo: int, hi: int):
+    """A check: an int (not a bool) in [lo, hi]."""
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _prior(v) -> bool:
+    """A stored prior: a name that needs no files, or 313 probabilities (finite, >= 0, sum > 0).
+    Any other string would be read as a folder of photos to count: never from a checkpoint."""
+    if isinstance(v, str):
+        return v in ("train", "imagenet", "uniform")
+    p = np.asarray(v, dtype=object)
+    return (p.shape == (bins.Q,) and all(_number(0, math.inf)(x) for x in p) and sum(p) > 0)
+
+
+# What a stored task field may hold (a checkpoint is a file from anywhere: a temperature of NaN
+# would colour every photo black). field: (check, what it must be). from_state refuses the rest.
+STATE_FIELDS = {
+    "size": (_integer(1, 4096), "an integer from 1 to 4096 (px)"),
+    "profile": (lambda v: isinstance(v, str) and (v in profiles.PROFILES or v == "auto"),
+                "a profile name"),
+    "augment": (lambda v: isinstance(v, bool), "true or false"),
+    "rebalance": (lambda v: isinstance(v, bool), "true or false"),
+    "prior": (_prior, "'train', 'imagenet', 'uniform' or 313 probabilities"),
+    "lam": (_number(0, 1), "a number from 0 to 1"),
+    "T": (_number(0, 1, lo_open=True), "a number in (0, 1]"),
+    "grid": (_integer(1, 64), "an integer from 1 to 64"),
+    "lambda_l1": (_number(0, 1e6), "a number from 0 to 1e6"),
+    "real_label": (_number(0, 1, lo_open=True), "a number in (0, 1]"),
+    "pixels": (_integer(1, 1 << 20), "an integer from 1 to 1048576"),
+    "blur_sigma": (_number(0, 100), "a number from 0 to 100 (px)"),
+}                                # hint_kind: the hint tasks' constructors check it
+
+
 def from_state(state: dict) -> Task:
-    """Rebuild a task from ``Task.state()`` (as stored in a checkpoint)."""
+    """Rebuild a task from ``Task.state()`` (as stored in a checkpoint).
+
+    Every field is checked first (``STATE_FIELDS``): an unknown task or field, or a value out of
+    range (a temperature of NaN, a size of -1), raises ValueError naming it and what is valid.
+    """
+    if not isinstance(state, dict):
+        raise ValueError(f"the task must be a dict like {{'task': 'regression', 'size': 64}}, "
+                         f"got {type(state).__name__}")
     state = dict(state)
     name = state.pop("task", None)
     cls = TASKS.get(name) or next((c for c in TASKS.values() if c.__name__ == name), None)
     if cls is None:
         raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}")
+    valid = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    for key, value in state.items():
+        if key not in valid:
+            raise ValueError(f"task {cls.name} has no field {key!r}; valid: {', '.join(valid)}")
+        check, what = STATE_FIELDS.get(key, (lambda v: True, ""))
+        if not check(value):
+            raise ValueError(f"task field {key} must be {what}, got {_short(value)}")
     return cls(**state)
+
+
+def _short(value) -> str:
+    """repr(value), cut to one short line for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def for_model(model, **kw) -> Task:

@@ -11,3 +11,77 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def hang_limit():
+    """Fails the test, instead of hanging it, if it runs for more than 30 s: for calls that
+    blocked forever before a fix (opening a FIFO, reading /dev/zero). SIGALRM interrupts even a
+    blocking ``open``; the test fails with pytest's own exception, which no ``except OSError``
+    or ``except Exception`` in the code under test can swallow. POSIX only, main thread."""
+    import signal
+
+    def hung(signum, frame):
+        pytest.fail("hung: still running after 30 s")
+
+    before = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, before)
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path):
+    """``tiny_checkpoint(name="regression", **entries)`` → the path of a checkpoint as ``train``
+    writes one (name, kwargs, model weights, task), of a width-0.125 model at 16 px, built in
+    milliseconds; ``entries`` replace stored entries (``model=…``, ``kwargs=…``, ``task=…``) to
+    make broken or hostile files. Each call writes a new file under ``tmp_path``."""
+    import itertools
+
+    import numpy as np
+    import torch
+
+    from colorlab import models, tasks
+
+    count = itertools.count()
+
+    def make(name: str = "regression", **entries):
+        torch.manual_seed(0)
+        model = models.build(name, width=0.125)
+        task = tasks.for_model(model, size=16, profile="smoke")
+        if hasattr(task, "set_prior"):
+            task.set_prior(np.full(313, 1 / 313))
+        state = {"name": name, "kwargs": model.config, "model": model.state_dict(),
+                 "task": task.state(), **entries}
+        path = tmp_path / f"ckpt-{next(count)}.pt"
+        torch.save(state, path)
+        return path
+    return make
+
+
+TOY_PARAMS = ('profile = "auto"  # smoke | cpu | gpu | auto\n'
+              'out_dir = "."  # checkpoints go here\n'
+              'T = 0.38  # temperature\nname = "x"\n')
+TOY_BODY = ("from colorlab import runs\n"
+            "runs.record('twice_T', 2 * T)\n"
+            "if name == 'fail':\n    raise RuntimeError('asked to fail')\n")
+
+
+@pytest.fixture
+def toy_notebook(tmp_path):
+    """``toy_notebook(name="toy.ipynb", params=TOY_PARAMS, body=TOY_BODY)`` → the path of a
+    two-cell notebook in ``tmp_path`` (a cell tagged ``parameters``, then ``body``): runs in about
+    a second, records ``twice_T`` and fails when ``name == "fail"``. For runs and sweeps."""
+    import nbformat
+
+    def make(name: str = "toy.ipynb", params: str = TOY_PARAMS, body: str = TOY_BODY):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        cell = nbformat.v4.new_code_cell(params)
+        cell.metadata["tags"] = ["parameters"]
+        nb.cells = [cell, nbformat.v4.new_code_cell(body)]
+        nbformat.write(nb, str(tmp_path / name))
+        return tmp_path / name
+    return make

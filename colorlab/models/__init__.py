@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 
+import torch
 from torch import nn
 
 from .common import count_parameters, crop, pad_to_multiple
@@ -72,7 +73,7 @@ def build(name: str, **kwargs) -> nn.Module:
     if name not in REGISTRY:
         raise ValueError(f"unknown model {name!r}; valid names: {', '.join(names())}")
     cls = REGISTRY[name]
-    valid = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    valid = constructor_args(name)
     bad = [k for k in kwargs if k not in valid]
     if bad:
         raise TypeError(f"{name}: unknown keyword argument(s) {', '.join(map(repr, bad))}; "
@@ -80,6 +81,21 @@ def build(name: str, **kwargs) -> nn.Module:
     return cls(**kwargs)
 
 
-__all__ = ["names", "build", "register", "REGISTRY", "RegressionNet", "VGG16Features", "VGG16Decoder",
+def constructor_args(name: str) -> list[str]:
+    """The keyword arguments that ``build(name, …)`` accepts (the constructor's), in order."""
+    return [p for p in inspect.signature(REGISTRY[name].__init__).parameters if p != "self"]
+
+
+def memory_bytes(name: str, **kwargs) -> int:
+    """The bytes that the weights and buffers of ``build(name, **kwargs)`` would take, found
+    without allocating them: the model is built on PyTorch's "meta" device, where tensors have
+    a shape and a dtype but no storage, and numel × element size is summed."""
+    with torch.device("meta"):
+        model = build(name, **kwargs)
+    tensors = [*model.parameters(), *model.buffers()]
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+__all__ = ["names", "build", "constructor_args", "memory_bytes", "register", "REGISTRY", "RegressionNet", "VGG16Features", "VGG16Decoder",
            "GrayClassifier", "ZhangECCV16", "load_vgg16_weights", "vgg16", "pad_to_multiple", "crop",
            "count_parameters"]
