@@ -4,24 +4,31 @@
   run NB [-p NAME VALUE …] [--out DIR]       run one notebook with parameters (and write it as
         [--no-html]                          a web page beside the executed copy)
   sweep NB -p NAME V1,V2 … --out DIR         run a grid of parameters, write results.csv/.md and
-        [--plot KEY1,KEY2]                   one plot per swept parameter (mean and min-max over
-                                             seeds); points that already ran in DIR are kept
+        [--plot KEY1,KEY2] [--max-points N]  one plot per swept parameter (mean and min-max over
+                                             seeds); points that already ran in DIR are kept;
+                                             Ctrl-C keeps the finished points (run it again to
+                                             resume)
   prepare DIR [--size S]                     decode and cache an image folder
   clean NB…                                  strip outputs from stored notebooks
   bench                                      print throughput figures against baselines
-  assignments --out DIR [NB…]                write the student versions of the graded notebooks
-  grade SUBMISSIONS --out DIR [--profile P]  autograde SUBMISSIONS/<student>/<NN_name>.ipynb
-                                             into DIR/grades.csv (needs nbgrader)
+  assignments --out DIR [NB…] [--force]      write the student versions of the graded notebooks
+  grade SUBMISSIONS --out DIR [--profile P]  autograde SUBMISSIONS/<student>/<NN_name>.ipynb,
+        [--jobs N] [--timeout S]             each in a sandbox of its own (bubblewrap), into
+        [--no-sandbox]                       DIR/grades.csv (needs nbgrader)
 
 Errors in what you typed (a missing file, an unknown parameter) print one line, not a traceback.
 """
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from colorlab import assignments, bench, cli_train, data, runs
+from colorlab.files import printable
 from colorlab.runs import parse_value
+
+INTERRUPTED = 130   # the exit status of a program stopped by Ctrl-C (128 + SIGINT), as shells use
 
 
 def _params(pairs) -> dict:
@@ -31,7 +38,7 @@ def _params(pairs) -> dict:
 def cmd_workbook(args):
     run_dir = runs.workbook(args.profile, args.out, args.notebooks or None)
     print((run_dir / "summary.md").read_text())
-    print(f"[colorlab] run folder: {run_dir}")
+    print(f"[colorlab] run folder: {printable(run_dir)}")
     failed = [o for o in __import__("json").loads((run_dir / "results.json").read_text())["notebooks"]
               if not o["ok"]]
     return 1 if failed else 0
@@ -42,44 +49,50 @@ def cmd_run(args):
     if args.profile:
         params["profile"] = args.profile
     res = runs.run(args.notebook, params, args.out, html=not args.no_html)
-    print(f"[colorlab] {res.output}: {'ok' if res.ok else 'FAILED — ' + res.error} "
-          f"({res.seconds:.1f} s)")
+    print(f"[colorlab] {printable(res.output)}: "
+          f"{'ok' if res.ok else 'FAILED — ' + printable(res.error)} ({res.seconds:.1f} s)")
     if res.html:
-        print(f"[colorlab] web page: {res.html}")
+        print(f"[colorlab] web page: {printable(res.html)}")
     elif res.html_error:
-        print(f"[colorlab] no web page: {res.html_error}")
+        print(f"[colorlab] no web page: {printable(res.html_error)}")
     for k, v in res.results.items():
-        print(f"  {k} = {v}")
+        print(f"  {printable(k)} = {printable(v)}")
     return 0 if res.ok else 1
 
 
 def cmd_sweep(args):
     grid = {}
     for name, values in args.p or []:
+        if name in grid:
+            raise ValueError(f"-p {printable(name)} is given twice: give its values once, "
+                             "separated by commas (-p NAME V1,V2)")
         grid[name] = [runs.parse_value(v) for v in values.split(",")]
+    if args.max_points < 1:
+        raise ValueError(f"--max-points must be 1 or more, got {args.max_points}")
     fixed = {"profile": args.profile} if args.profile else {}
     plot_keys = args.plot.split(",") if args.plot else None
-    outcomes = runs.sweep(args.notebook, grid, args.out, fixed, plot_keys=plot_keys)
+    outcomes = runs.sweep(args.notebook, grid, args.out, fixed, plot_keys=plot_keys,
+                          max_points=args.max_points)
     print((__import__("pathlib").Path(args.out) / "results.md").read_text())
     recorded = {k for o in outcomes for k in o.results}
     for key in plot_keys or []:
         if key not in recorded:
-            print(f"[colorlab] --plot {key}: no point recorded it, so it is not plotted; "
-                  f"recorded: {', '.join(sorted(recorded)) or 'nothing'}")
+            print(f"[colorlab] --plot {printable(key)}: no point recorded it, so it is not plotted; "
+                  f"recorded: {printable(', '.join(sorted(recorded))) or 'nothing'}")
     return 0 if all(o.ok for o in outcomes) else 1
 
 
 def cmd_prepare(args):
     s = data.load(args.folder, size=args.size)
     print(f"[colorlab] {s!r}")
-    for path, reason in s.skipped:
-        print(f"  skipped {data._printable(path)}: {reason}")
+    for line in data.skipped_lines(s):
+        print(line)
     return 0
 
 
 def cmd_clean(args):
     for path in args.notebooks:
-        print(f"[colorlab] {path}: {'cleaned' if runs.clean(path) else 'already clean'}")
+        print(f"[colorlab] {printable(path)}: {'cleaned' if runs.clean(path) else 'already clean'}")
     return 0
 
 
@@ -89,17 +102,21 @@ def cmd_bench(args):
 
 
 def cmd_assignments(args):
-    for path in assignments.generate(args.out, args.notebooks or None):
+    for path in assignments.generate(args.out, args.notebooks or None, force=args.force):
         print(f"[colorlab] student version: {path}")
     return 0
 
 
 def cmd_grade(args):
-    scores = assignments.grade(args.submissions, args.out, profile=args.profile)
-    print(f"{'student':20s} {'notebook':32s} {'score':>6s} {'of':>4s}")
+    scores = assignments.grade(args.submissions, args.out, profile=args.profile,
+                               isolated=not args.no_sandbox, jobs=args.jobs, timeout=args.timeout)
+    print(f"{'student':20s} {'notebook':32s} {'score':>6s} {'of':>4s}  reason")
     for s in scores:
-        print(f"{s.student:20s} {s.notebook:32s} {s.score:6g} {s.max_score:4g}")
-    print(f"[colorlab] grades: {args.out}/grades.csv; graded notebooks: {args.out}/autograded/")
+        print(f"{printable(s.student):20s} {s.notebook:32s} {s.score:6g} {s.max_score:4g}  "
+              f"{printable(s.reason)}")
+    out = printable(args.out)
+    print(f"[colorlab] grades: {out}/grades.csv; gradebook: {out}/gradebook.db; "
+          f"graded notebooks: {out}/autograded/")
     return 0
 
 
@@ -131,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--plot", default=None, metavar="KEY1,KEY2",
                    help="the recorded results to plot (default: those the swept parameters move most)")
+    s.add_argument("--max-points", type=int, default=runs.MAX_POINTS, metavar="N",
+                   help=f"refuse a grid of more points than this (default {runs.MAX_POINTS})")
     s.set_defaults(func=cmd_sweep)
 
     pr = sub.add_parser("prepare", help="decode and cache an image folder")
@@ -152,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "(nbgrader generate_assignment: solutions and hidden tests removed)")
     a.add_argument("notebooks", nargs="*", help="only these notebooks (default: every graded one)")
     a.add_argument("--out", required=True, help="folder for the student notebooks")
+    a.add_argument("--force", action="store_true",
+                   help="overwrite notebooks already in --out (maybe a student's worked copies)")
     a.set_defaults(func=cmd_assignments)
 
     g = sub.add_parser("grade", help="autograde submitted notebooks with nbgrader into a CSV")
@@ -160,6 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for grades.csv and the autograded notebooks")
     g.add_argument("--profile", default=assignments.GRADE_PROFILE,
                    help="profile the submissions run in (default smoke)")
+    g.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default 1)")
+    g.add_argument("--timeout", type=float, default=assignments.NOTEBOOK_TIMEOUT,
+                   help="seconds one submitted notebook may run in its sandbox "
+                        f"(default {assignments.NOTEBOOK_TIMEOUT})")
+    g.add_argument("--no-sandbox", action="store_true",
+                   help="run the submissions without a sandbox (bubblewrap), with your own rights "
+                        "and files: only for code you trust")
     g.set_defaults(func=cmd_grade)
 
     cli_train.add_commands(sub)     # train and colorize
@@ -167,9 +195,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
+    except KeyboardInterrupt as exc:
+        # Ctrl-C: what finished is kept (a sweep's points and table, a workbook's summary), and
+        # the same sweep command again resumes: it keeps the points that ran
+        said = f"colorlab {args.command}: interrupted"
+        if isinstance(exc, runs.SweepInterrupted):
+            again = printable(shlex.join(["python", "-m", "colorlab", *argv]))
+            said += f": {exc}; to resume, run: {again}"
+        print(said, file=sys.stderr)
+        return INTERRUPTED
     except (ValueError, KeyError, FloatingPointError, OSError) as exc:
         # ParameterError and CheckpointError are ValueErrors (unknown parameters, bad profiles,
         # unsafe files); TrainingDiverged is a FloatingPointError; OSError: missing or unwritable
@@ -177,7 +215,7 @@ def main(argv=None) -> int:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         if isinstance(exc, OSError) and exc.strerror:
             msg = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
-        print(f"colorlab {args.command}: error: {msg}", file=sys.stderr)
+        print(f"colorlab {args.command}: error: {printable(msg)}", file=sys.stderr)
         return 2
 
 

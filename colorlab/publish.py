@@ -17,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 
+from colorlab.files import atomic_write_text
+
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em;
        color: #222; }
@@ -52,7 +54,7 @@ def notebook_html(ipynb, out=None, hide_mimes=(), base=None, back: str | None = 
         link = (f'<p style="font-family: system-ui, sans-serif; margin: 1em 2em">'
                 f'<a href="{html.escape(back)}">← every notebook of this run</a></p>')
         body = re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + link, body, count=1)
-    out.write_text(body, encoding="utf-8")
+    atomic_write_text(out, body)    # a full disk keeps the old page; a symlink is replaced
     return out
 
 

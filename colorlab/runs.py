@@ -12,28 +12,42 @@ notebook of the sequence into a fresh ``runs/<timestamp>-<profile>/`` folder wit
 can be published as a static site. A notebook that fails keeps its executed copy
 (with the error in it) and does not stop the others. A notebook's ``out_dir`` parameter (where it
 saves checkpoints) points into the run's folder, so no two runs overwrite each other's weights.
+Every file written here goes through a temporary file renamed into place (:mod:`colorlab.files`),
+so a full disk or Ctrl-C never leaves half a notebook, page or table; one sweep or workbook at a
+time writes into a folder (:func:`folder_lock`).
 """
 from __future__ import annotations
 
 import ast
 import csv
+import errno
+import fcntl
 import glob
+import hashlib
+import io
 import itertools
 import json
 import math
 import os
+import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import nbformat
 
 from colorlab import publish, sweep_plots
+from colorlab.files import atomic_write_text, printable, remove_stale_temporaries
 from colorlab.profiles import NAMES, resolve_name
 
 MIME = "application/vnd.colorlab.result+json"
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+MAX_POINTS = 1000     # a sweep's default limit: past it a grid is most likely a typo (1000 × 1000
+                      # points), and checking it alone would take minutes; max_points raises it
+LOCK_NAME = ".colorlab-lock"   # in a sweep's / workbook's folder while one writes there
 
 
 class ParameterError(ValueError):
@@ -179,13 +193,13 @@ def load_notebook(path):
     A missing or unreadable file raises the OSError (it names the file too).
     """
     if Path(path).suffix != ".ipynb":
-        raise ValueError(f"{path} is not a notebook (a notebook's name ends in .ipynb)")
+        raise ValueError(f"{printable(path)} is not a notebook (a notebook's name ends in .ipynb)")
     try:
         return nbformat.read(str(path), as_version=4)
     except OSError:
         raise
     except Exception as exc:  # nbformat raises many kinds for a broken file (JSON, schema, types)
-        raise ValueError(f"{path} is not a readable notebook ({type(exc).__name__}: "
+        raise ValueError(f"{printable(path)} is not a readable notebook ({type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
 
 
@@ -226,20 +240,21 @@ def parameters(notebook) -> dict[str, Parameter]:
     nb = load_notebook(notebook)
     cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if not cells:
-        raise ParameterError(f"{notebook} has no cell tagged 'parameters'")
+        raise ParameterError(f"{printable(notebook)} has no cell tagged 'parameters'")
     source = cells[0].source
     lines = source.splitlines()
     found = {}
-    for node in ast.parse(source).body:
+    for node in _parse_parameters_cell(notebook, source):
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             name, ann = node.target.id, ast.unparse(node.annotation)
-            default = ast.literal_eval(node.value) if node.value is not None else None
+            default = _literal(node.value) if node.value is not None else None
+            if default is _COMPUTED:
+                continue  # a computed value is not a parameter
             types = tuple(_TYPE_NAMES.get(t.strip(), object) for t in ann.split("|"))
         elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
-            try:
-                default = ast.literal_eval(node.value)
-            except ValueError:
+            default = _literal(node.value)
+            if default is _COMPUTED:
                 continue  # a computed value is not a parameter
             types = (type(default),) if default is not None else (object,)
         else:
@@ -247,6 +262,33 @@ def parameters(notebook) -> dict[str, Parameter]:
         comment = lines[node.lineno - 1].partition("#")[2].strip()
         found[name] = Parameter(name, default, types, comment)
     return found
+
+
+def _parse_parameters_cell(notebook, source: str) -> list:
+    """The statements of a parameters cell; a :class:`ParameterError` naming the notebook and the
+    line where it is not valid Python (the grader reads students' notebooks with this too)."""
+    try:
+        return ast.parse(source).body
+    except SyntaxError as exc:
+        line = (exc.text or "").strip()
+        raise ParameterError(f"{printable(notebook)}: the cell tagged 'parameters' is not valid "
+                             f"Python, line {exc.lineno}: {exc.msg}"
+                             + (f" ({printable(line[:80])})" if line else "")
+                             + "; fix that line in the notebook") from None
+    except (RecursionError, MemoryError, ValueError) as exc:   # absurd nesting, a NUL byte
+        raise ParameterError(f"{printable(notebook)}: the cell tagged 'parameters' cannot be read "
+                             f"({type(exc).__name__}); fix it in the notebook") from None
+
+
+_COMPUTED = object()   # what _literal returns for a value that is not a literal
+
+
+def _literal(node):
+    """The value of a literal expression (``0.38``, ``[1, 2]``), or ``_COMPUTED``."""
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return _COMPUTED   # a call, a name, {[1]: 2}, …
 
 
 def parse_value(text: str):
@@ -272,22 +314,23 @@ def _accepts(types, value) -> bool:
     return isinstance(value, types)
 
 
-def check_parameters(notebook, params: dict) -> dict:
+def check_parameters(notebook, params: dict, declared: dict | None = None) -> dict:
     """Refuse unknown names, wrong types and unknown profiles before any cell runs.
 
     Returns the parameters (ints given for floats are kept). Raises :class:`ParameterError`
-    whose message lists the notebook's valid parameters.
+    whose message lists the notebook's valid parameters. declared: ``parameters(notebook)``, when
+    the caller has it already (a sweep checks every point against one reading).
     """
-    declared = parameters(notebook)
+    declared = parameters(notebook) if declared is None else declared
     listing = ", ".join(f"{p.name} ({'|'.join(t.__name__ for t in p.types)})"
                         for p in declared.values())
     for name, value in params.items():
         if name not in declared:
-            raise ParameterError(f"{Path(notebook).name} has no parameter {name!r}; "
+            raise ParameterError(f"{printable(Path(notebook).name)} has no parameter {name!r}; "
                                  f"valid parameters: {listing}")
         if not _accepts(declared[name].types, value):
             want = "|".join(t.__name__ for t in declared[name].types)
-            raise ParameterError(f"{Path(notebook).name}: parameter {name!r} must be {want}, "
+            raise ParameterError(f"{printable(Path(notebook).name)}: parameter {name!r} must be {want}, "
                                  f"got {value!r} ({type(value).__name__}); valid parameters: {listing}")
     if "profile" in params and params["profile"] not in NAMES:
         raise ParameterError(f"unknown profile {params['profile']!r}; valid profiles: {', '.join(NAMES)}")
@@ -319,7 +362,7 @@ def find_notebook(name) -> Path:
         if path.suffix == ".ipynb" and path.is_file():
             return path
         what = "no notebook file" if path.suffix == ".ipynb" else "not a notebook (.ipynb) file:"
-        raise FileNotFoundError(f"{what} {path}; give the path of an .ipynb file, or a name "
+        raise FileNotFoundError(f"{what} {printable(path)}; give the path of an .ipynb file, or a name "
                                 f"such as 05 for the workbook's notebooks")
     matches = sorted(NOTEBOOK_DIR.glob(f"{name}*.ipynb"))
     if len(matches) == 1:
@@ -339,28 +382,55 @@ def run(notebook, params: dict | None = None, out_dir=".", output_name: str | No
     noted in ``html_error``; it does not fail the run); ``index`` is a page it links back to (the
     workbook's ``index.html``). Returns a :class:`RunResult` with the recorded results.
     """
-    import papermill as pm
     notebook = find_notebook(notebook)
     params = check_parameters(notebook, dict(params or {}))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     params = with_out_dir(notebook, params, out_dir)
     output = out_dir / (output_name or notebook.name)
+    for pattern in (".*.ipynb", ".*.tmp"):    # partial copies and pages of killed runs
+        remove_stale_temporaries(out_dir, pattern)
     start = time.perf_counter()
-    error = ""
-    try:
-        pm.execute_notebook(str(notebook), str(output), parameters=params, cwd=str(notebook.parent),
-                            progress_bar=progress, kernel_name="python3")
-    except pm.PapermillExecutionError as exc:
-        error = f"{exc.ename}: {exc.evalue}"
-    except Exception as exc:  # kernel died, file unwritable, …: keep going with the others
-        error = f"{type(exc).__name__}: {exc}"
+    error, written = _execute(notebook, output, params, progress)
     seconds = time.perf_counter() - start
-    results = read(output) if output.exists() else {}
+    results = read(output) if written else {}
     res = RunResult(str(notebook), str(output), not error, seconds, params, results, error)
-    if html and output.exists():
+    if html and written:
         res.html, res.html_error = _html_page(output, notebook.parent, index)
     return res
+
+
+def _execute(notebook: Path, output: Path, params: dict, progress: bool) -> tuple[str, bool]:
+    """Execute ``notebook`` into ``output``: (error, or "" when every cell ran; written).
+
+    papermill rewrites its output after every cell, so it writes a partial copy beside
+    ``output`` (``.<name>.<pid>-<random>.ipynb``, hidden from a sweep's points), renamed into place
+    once papermill has finished, failed cell or not. A partial copy that is not a readable notebook
+    (a full disk, a crash) is deleted and ``output`` is left as it was (written is False); one that
+    Ctrl-C or a killed process leaves is deleted now or by the next run in that folder.
+    """
+    import papermill as pm
+    partial = output.with_name(f".{output.stem}.{os.getpid()}-{os.urandom(4).hex()}.ipynb")
+    error = ""
+    try:
+        try:
+            pm.execute_notebook(str(notebook), str(partial), parameters=params,
+                                cwd=str(notebook.parent), progress_bar=progress,
+                                kernel_name="python3")
+        except pm.PapermillExecutionError as exc:
+            error = f"{exc.ename}: {exc.evalue}"
+        except Exception as exc:  # kernel died, file unwritable, …: keep going with the others
+            error = f"{type(exc).__name__}: {exc}"
+        if not partial.exists():
+            return error or "papermill wrote no notebook", False
+        try:
+            load_notebook(partial)
+        except (OSError, ValueError) as exc:
+            return error or f"the executed copy could not be written whole ({exc})", False
+        os.replace(partial, output)   # replaces a symlink at output, never writes through it
+        return error, True
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _html_page(output: Path, base: Path, index: str | None = None) -> tuple[str, str]:
@@ -369,7 +439,7 @@ def _html_page(output: Path, base: Path, index: str | None = None) -> tuple[str,
         return str(publish.notebook_html(output, hide_mimes=(MIME,), base=base, back=index)), ""
     except Exception as exc:  # nbconvert, a template, the disk…: the run itself still counts
         why = f"{type(exc).__name__}: {exc}"
-        print(f"[colorlab] {output.name}: no HTML page ({why})", flush=True)
+        print(f"[colorlab] {printable(output.name)}: no HTML page ({printable(why)})", flush=True)
         return "", why
 
 
@@ -409,21 +479,56 @@ def workbook(profile: str = "auto", out=None, notebooks=None, progress: bool = T
     ``out_dir`` = the run folder, where notebooks save checkpoints that later ones load.
     """
     resolved = resolve_name(profile)
+    notebooks = [find_notebook(n) for n in notebooks] if notebooks else workbook_notebooks()
     run_dir = Path(out) if out else new_run_dir(resolved)
     run_dir.mkdir(parents=True, exist_ok=True)
-    notebooks = [find_notebook(n) for n in notebooks] if notebooks else workbook_notebooks()
     outcomes = []
-    for nb in notebooks:
-        declared = parameters(nb)
-        params = {k: v for k, v in {"profile": resolved, "out_dir": str(run_dir.resolve())}.items()
-                  if k in declared}
-        print(f"[colorlab] {nb.stem} (profile {resolved}) …", flush=True)
-        res = run(nb, params, run_dir, progress=progress, index="index.html")
-        print(f"[colorlab] {nb.stem}: {'ok' if res.ok else 'FAILED'} in {res.seconds:.1f} s"
-              + (f" — {res.error}" if res.error else ""), flush=True)
-        outcomes.append(res)
-        write_summary(run_dir, resolved, outcomes)
+    with folder_lock(run_dir, "workbook"):
+        for nb in notebooks:
+            declared = parameters(nb)
+            params = {k: v for k, v in {"profile": resolved, "out_dir": str(run_dir.resolve())}.items()
+                      if k in declared}
+            print(f"[colorlab] {printable(nb.stem)} (profile {resolved}) …", flush=True)
+            res = run(nb, params, run_dir, progress=progress, index="index.html")
+            _say_outcome(printable(nb.stem), res)
+            outcomes.append(res)
+            write_summary(run_dir, resolved, outcomes)
     return run_dir
+
+
+def _say_outcome(what: str, res: RunResult) -> None:
+    """Print one line: ``[colorlab] <what>: ok in 3.2 s`` or ``FAILED … — the error``."""
+    print(f"[colorlab] {what}: {'ok' if res.ok else 'FAILED'} in {res.seconds:.1f} s"
+          + (f" — {printable(res.error)}" if res.error else ""), flush=True)
+
+
+@contextmanager
+def folder_lock(folder, what: str = "sweep"):
+    """Hold ``folder/.colorlab-lock`` while a sweep or workbook writes into ``folder``.
+
+    A second one into the same folder is refused at once (an OSError naming the folder and the
+    process that holds it) rather than made to wait: a sweep can take hours, and two that merge
+    into one results.csv would each rewrite it from what they alone had read. The lock is an
+    ``flock``, so the system drops it when its process ends, killed or not: no stale lock is left.
+    """
+    path = Path(folder) / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot lock {printable(folder)} ({exc.strerror}); "
+                      f"if {LOCK_NAME} there is a symlink, delete it") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 100).decode(errors="replace").strip() or "another process"
+            raise OSError(errno.EBUSY, f"{printable(folder)} is in use by {printable(holder)}: "
+                          f"wait for it to finish, or give this {what} another folder") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"colorlab {what} (process {os.getpid()})".encode())
+        yield path
+    finally:
+        os.close(fd)     # releases the lock
 
 
 def write_summary(run_dir, profile: str, outcomes: list[RunResult]):
@@ -431,29 +536,30 @@ def write_summary(run_dir, profile: str, outcomes: list[RunResult]):
     index.html (the same, linking each notebook's HTML page: the run folder is a static site)."""
     run_dir = Path(run_dir)
     data = {"profile": profile, "notebooks": [vars(o) for o in outcomes]}
-    (run_dir / "results.json").write_text(json.dumps(data, indent=2, default=str))
+    atomic_write_text(run_dir / "results.json", json.dumps(data, indent=2, default=str))
     pages = [_page_entry(run_dir, o) for o in outcomes]
-    (run_dir / "index.html").write_text(publish.index_page(
-        f"colorlab run — profile {profile}", pages, run_dir.name, ["summary.md", "results.json"]),
-        encoding="utf-8")
+    atomic_write_text(run_dir / "index.html", publish.index_page(
+        f"colorlab run — profile {profile}", pages, run_dir.name, ["summary.md", "results.json"]))
     lines = [f"# colorlab run — profile `{profile}`", "",
              "Each notebook as a web page: [index.html](index.html).", "",
              "| notebook | status | seconds | results | page |", "|---|---|---|---|---|"]
     for o, page in zip(outcomes, pages):
         status = "ok" if o.ok else "**FAILED**"
-        link = f"[html]({page['html']})" if page["html"] else "no HTML: " + _md_cell(o.html_error)
-        lines.append(f"| {Path(o.notebook).stem} | {status} | {o.seconds:.1f} | {len(o.results)} "
-                     f"| {link} |")
-    failed = [Path(o.notebook).stem for o in outcomes if not o.ok]
+        link = (f"[html]({quote(page['html'])})" if page["html"]    # a working link, one line
+                else "no HTML: " + _md_cell(o.html_error))
+        lines.append(f"| {_md_cell(Path(o.notebook).stem)} | {status} | {o.seconds:.1f} "
+                     f"| {len(o.results)} | {link} |")
+    failed = [_md_cell(Path(o.notebook).stem) for o in outcomes if not o.ok]
     lines += ["", f"Failed: {', '.join(failed)}" if failed else "Failed: none", ""]
     lines += ["## Recorded results", "", "| notebook | key | value |", "|---|---|---|"]
     for o in outcomes:
         for k, v in o.results.items():
-            lines.append(f"| {Path(o.notebook).stem} | {k} | {_fmt(v)} |")
+            lines.append(f"| {_md_cell(Path(o.notebook).stem)} | {_md_cell(k)} | {_md_cell(v)} |")
     for o in outcomes:
         if not o.ok:
-            lines += ["", f"### {Path(o.notebook).stem} failed", "", "```", o.error, "```"]
-    (run_dir / "summary.md").write_text("\n".join(lines) + "\n")
+            lines += ["", f"### {_md_cell(Path(o.notebook).stem)} failed", "", "```",
+                      printable(o.error), "```"]
+    atomic_write_text(run_dir / "summary.md", "\n".join(lines) + "\n")
 
 
 def _page_entry(run_dir: Path, o: RunResult) -> dict:
@@ -471,71 +577,164 @@ def _fmt(v) -> str:
 
 # --- sweeps ----------------------------------------------------------------------------------
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep; the finished points are kept and their table written."""
+
+    def __init__(self, done: int, total: int, out_dir):
+        self.done, self.total, self.out_dir = done, total, Path(out_dir)
+        super().__init__(f"{done} of {total} points done, kept in "
+                         f"{printable(self.out_dir / 'results.csv')}")
+
+
 def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bool = True,
-          plot_keys: list[str] | None = None):
+          plot_keys: list[str] | None = None, max_points: int = MAX_POINTS):
     """Run ``notebook`` once per point of the parameter ``grid`` (``{"T": [0.1, 0.38, 1.0]}``).
 
-    Every point is checked before the first one runs. Point ``T=0.1`` of ``05_….ipynb`` is
-    executed into ``out_dir/05_…[T=0.1].ipynb``; if the notebook has an ``out_dir`` parameter,
-    the point's checkpoints go to the folder ``out_dir/05_…[T=0.1]/``, so points never share one.
+    Every point is checked before the first one runs; a grid of more than ``max_points`` points
+    is refused before that (see ``MAX_POINTS``), and a value given twice (``7, 7`` or ``0.01,
+    1e-2``) runs once. Point ``T=0.1`` of ``05_….ipynb`` is executed into
+    ``out_dir/05_…[T=0.1].ipynb`` (see :func:`point_name`); if the notebook has an ``out_dir``
+    parameter, the point's checkpoints go to the folder ``out_dir/05_…[T=0.1]/``, so points never
+    share one.
 
     A sweep resumes: a point already executed in ``out_dir`` without error and with recorded
-    results is kept, not run again; failed and new points run. After each point ``results.csv``
+    results is kept, not run again; failed and new points run, and so does a point whose executed
+    copy cannot be read. After each point ``results.csv``
     and ``results.md`` are rewritten with every point in the folder (earlier sweeps' too, and each
     failed point's error), so an interrupted or repeated sweep loses nothing; and one plot per
     swept parameter, ``plot_<name>.png`` (mean and min–max over seeds when ``seed`` is swept,
     see :mod:`colorlab.sweep_plots`), is redrawn from results.csv and shown in results.md.
     plot_keys: the recorded results to plot (default: those that change with a parameter other
-    than the seed). Returns the RunResults of this grid's points.
+    than the seed). A second sweep into the same ``out_dir`` while this one runs is refused
+    (:func:`folder_lock`). Ctrl-C writes the table of the points done and raises
+    :class:`SweepInterrupted`. Returns the RunResults of this grid's points.
     """
     notebook = find_notebook(notebook)
     fixed = dict(fixed or {})
+    grid = {name: distinct_values(name, values) for name, values in grid.items()}
+    check_grid_size(grid, max_points)
     names = list(grid)
     points = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+    declared = parameters(notebook)
     for point in points:
-        check_parameters(notebook, {**fixed, **point})
+        check_parameters(notebook, {**fixed, **point}, declared)
     out_dir = Path(out_dir)
-    earlier = earlier_points(out_dir, notebook)
-    for point in points:
-        _check_same_point(earlier.get(point_name(notebook, point)), {**fixed, **point})
     out_dir.mkdir(parents=True, exist_ok=True)
-    outcomes = []
-    for i, point in enumerate(points):
-        res = _sweep_point(notebook, point, fixed, out_dir, earlier, progress)
-        outcomes.append(res)
-        kept = res is earlier.get(point_name(notebook, point))
-        if not kept or i == len(points) - 1:    # a kept point adds nothing new to the table
+    with folder_lock(out_dir, "sweep"):
+        earlier = earlier_points(out_dir, notebook)
+        for point in points:
+            _check_same_point(earlier.get(point_name(notebook, point)), {**fixed, **point})
+        outcomes = []
+        try:
+            for i, point in enumerate(points):
+                res = _sweep_point(notebook, point, fixed, out_dir, earlier, progress)
+                outcomes.append(res)
+                kept = res is earlier.get(point_name(notebook, point))
+                if not kept or i == len(points) - 1:    # a kept point adds nothing new to the table
+                    write_table(out_dir, names, _all_points(earlier, outcomes), notebook.stem, plot_keys)
+        except KeyboardInterrupt:
             write_table(out_dir, names, _all_points(earlier, outcomes), notebook.stem, plot_keys)
+            raise SweepInterrupted(len(outcomes), len(points), out_dir) from None
     return outcomes
 
 
+def check_grid_size(grid: dict, max_points: int = MAX_POINTS) -> int:
+    """The number of points of ``grid``; a ParameterError before any work if past ``max_points``."""
+    n = math.prod(len(v) for v in grid.values())
+    if n > max_points:
+        sizes = " × ".join(f"{len(v)} {name}" for name, v in grid.items())
+        raise ParameterError(f"this sweep would run {n} points ({sizes}), more than the limit of "
+                             f"{max_points}: give fewer values, or raise the limit with "
+                             f"--max-points {n} (runs.sweep(..., max_points={n}))")
+    return n
+
+
+def distinct_values(name: str, values) -> list:
+    """``values`` without repeats (``7, 7`` or ``0.01, 1e-2``: equal numbers are one value), in
+    their order; prints a note naming the ones dropped."""
+    kept, seen, dropped = [], set(), []
+    for v in values:
+        key = _value_key(v)
+        if key in seen:
+            dropped.append(v)
+        else:
+            seen.add(key)
+            kept.append(v)
+    if dropped:
+        print(f"[colorlab] {printable(name)}: dropped {printable(', '.join(map(repr, dropped)))}, "
+              "equal to a value given before it; each point runs once", flush=True)
+    return kept
+
+
+def _value_key(v):
+    """What makes two parameter values the same point: numbers by value (1 == 1.0), True apart
+    from 1, anything else by its repr."""
+    if isinstance(v, bool):
+        return ("bool", v)
+    if isinstance(v, (int, float)):
+        return ("number", v)
+    return ("other", repr(v))
+
+
+TAG_UNSAFE = re.compile(r"[^A-Za-z0-9._+\- ]")   # shown as "_" in a file name ("/", ",", "=", "[", …)
+TAG_VALUE_CHARS = 40    # a value's characters shown in a file name (255 bytes is the name limit)
+TAG_HASH_CHARS = 8      # hex digits of a value's hash: 4 billion values apart
+
+
 def point_name(notebook: Path, point: dict) -> str:
-    """``05_colorful_classification[T=0.1,lam=0.5]``: the stem of a point's files."""
-    tag = ",".join(f"{k}={v}" for k, v in point.items()).replace("/", "_")
+    """``05_colorful_classification[T=0.1,lam=0.5]``: the stem of a point's files.
+
+    Each value is shown as it is when that is readable and unambiguous; otherwise (``a/b``, the
+    text ``"1"`` beside the number 1, a long path) a shortened form with a hash of the exact value
+    (``out_dir=runs_a~1f3a9c0e``), so two distinct points never share a file.
+    """
+    tag = ",".join(f"{k}={_tag_value(v)}" for k, v in point.items())
     return f"{notebook.stem}[{tag}]"
+
+
+def _tag_value(value) -> str:
+    """One value as it appears in a point's name (see :func:`point_name`)."""
+    text = str(value)
+    shown = TAG_UNSAFE.sub("_", text)[:TAG_VALUE_CHARS]
+    if shown == text:
+        back = parse_value(text)
+        if back == value and type(back) is type(value):
+            return text         # reads back as the same value: nothing else can show this way
+    digest = hashlib.sha256(repr(value).encode()).hexdigest()[:TAG_HASH_CHARS]
+    return f"{shown}~{digest}"
 
 
 def _sweep_point(notebook, point, fixed, out_dir: Path, earlier: dict, progress) -> RunResult:
     """Run one point into ``out_dir`` (its checkpoints in a folder of its own), or keep the
     earlier run of it if that one finished with results."""
     name = point_name(notebook, point)
-    tag = name[len(notebook.stem) + 1:-1]
+    tag = printable(name[len(notebook.stem) + 1:-1])
     old = earlier.get(name)
     if old is not None and old.ok and old.results:
-        print(f"[colorlab] {tag}: kept from an earlier sweep ({Path(old.output).name})", flush=True)
+        print(f"[colorlab] {tag}: kept from an earlier sweep ({printable(Path(old.output).name)})",
+              flush=True)
         return old
     params = with_out_dir(notebook, {**fixed, **point}, out_dir / name)
-    print(f"[colorlab] {notebook.stem} {tag} …", flush=True)
+    print(f"[colorlab] {printable(notebook.stem)} {tag} …", flush=True)
     res = run(notebook, params, out_dir, f"{name}.ipynb", progress, html=False)
-    print(f"[colorlab] {tag}: {'ok' if res.ok else 'FAILED'} in {res.seconds:.1f} s"
-          + (f" — {res.error}" if res.error else ""), flush=True)
+    _say_outcome(tag, res)
     return res
 
 
 def earlier_points(out_dir, notebook: Path) -> dict[str, RunResult]:
-    """The points of ``notebook`` executed in ``out_dir`` before: ``{point name: RunResult}``."""
-    paths = sorted(Path(out_dir).glob(f"{glob.escape(notebook.stem)}[[]*].ipynb"))
-    return {p.stem: executed(p, notebook) for p in paths}
+    """The points of ``notebook`` executed in ``out_dir`` before: ``{point name: RunResult}``.
+
+    A file that cannot be read (cut short by a full disk or a crash) is left out, with a note:
+    its point runs again.
+    """
+    found = {}
+    for p in sorted(Path(out_dir).glob(f"{glob.escape(notebook.stem)}[[]*].ipynb")):
+        try:
+            found[p.stem] = executed(p, notebook)
+        except (OSError, ValueError) as exc:
+            print(f"[colorlab] {printable(p.name)} cannot be read ({printable(exc)}): "
+                  "its point runs again", flush=True)
+    return found
 
 
 def executed(path, notebook=None) -> RunResult:
@@ -564,7 +763,7 @@ def _check_same_point(old: RunResult | None, params: dict) -> None:
     ran = {k: v for k, v in old.params.items() if k != "out_dir"}
     want = json.loads(json.dumps({k: v for k, v in params.items() if k != "out_dir"}, default=str))
     if ran != want:
-        raise ParameterError(f"{old.output} ran with {ran}, not {want}: sweep into another "
+        raise ParameterError(f"{printable(old.output)} ran with {ran}, not {want}: sweep into another "
                              "folder (--out), or delete that file to run the point again")
 
 
@@ -588,16 +787,17 @@ def write_table(out_dir, names: list[str], outcomes: list[RunResult], title: str
     header = names + ["ok", "seconds"] + keys + ["error"]
     rows = [[o.params.get(n, "") for n in names] + [o.ok, round(o.seconds, 1)]
             + [o.results.get(k, "") for k in keys] + [o.error] for o in outcomes]
-    with open(Path(out_dir) / "results.csv", "w", newline="") as f:
-        csv.writer(f).writerows([header] + rows)
-    md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows([header] + rows)
+    atomic_write_text(Path(out_dir) / "results.csv", text.getvalue())
+    md = ["| " + " | ".join(_md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     md += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows]
     try:
         _, plots = sweep_plots.write_plots(out_dir, title, plot_keys)
     except Exception as exc:  # a plot must never cost the table: say what went wrong instead
         plots = f"No plots: drawing them failed ({type(exc).__name__}: {exc})."
-        print(f"[colorlab] {plots}", flush=True)
-    (Path(out_dir) / "results.md").write_text("\n".join(md) + "\n\n" + plots + "\n")
+        print(f"[colorlab] {printable(plots)}", flush=True)
+    atomic_write_text(Path(out_dir) / "results.md", "\n".join(md) + "\n\n" + plots + "\n")
 
 
 def _varying(outcomes: list[RunResult], exclude: list[str]) -> list[str]:
@@ -607,8 +807,8 @@ def _varying(outcomes: list[RunResult], exclude: list[str]) -> list[str]:
 
 
 def _md_cell(v) -> str:
-    """A value as one Markdown table cell (one line, ``|`` escaped)."""
-    return " ".join(_fmt(v).split()).replace("|", "\\|")
+    """A value as one Markdown table cell (one line, ``|`` escaped, control characters shown)."""
+    return printable(" ".join(_fmt(v).split())).replace("|", "\\|")
 
 
 # --- keeping stored notebooks clean ------------------------------------------------------------
@@ -639,7 +839,7 @@ def clean(path) -> bool:
             cell.outputs = []
     after = nbformat.writes(nb)
     if after != before:
-        Path(path).write_text(after)
+        atomic_write_text(path, after)     # a full disk or Ctrl-C never costs the notebook
     return after != before
 
 

@@ -27,6 +27,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from colorlab.files import atomic_write
+
 SEED = "seed"           # the parameter averaged over instead of plotted
 MAX_PANELS = 16         # results plotted per figure; the rest are named in results.md
 NCOLS = 4               # panels per row
@@ -244,7 +246,8 @@ def plot(table: Table, x: str, keys: list[str], path, title: str = "") -> Path:
         fig.legend([h for lab, h in handles.items() if lab], [lab for lab in handles if lab],
                    loc="outside lower center", ncols=min(4, len(handles)), fontsize=8)
     fig.suptitle(f"{title}\n{describe(table, short=True)}".strip(), fontsize=10)
-    fig.savefig(path, dpi=90)
+    # through a temporary file: a full disk never leaves half a PNG, a symlink is replaced
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=90))
     return Path(path)
 
 

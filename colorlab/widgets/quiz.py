@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from colorlab.files import atomic_write_text, printable
 from colorlab.widgets.common import as_rgb_float, png, resize_rgb, still
 
 BALDASSARRE_FOOLED = 0.4587  # Baldassarre et al. 2017, §4.3: answers "real" for recoloured photos
@@ -128,7 +129,7 @@ class FakeOrReal:
         doc = {"format": FORMAT, "seed": self.seed, "items": [[it.name, it.truth] for it in self.items],
                "answers": self.answers}
         try:
-            path.write_text(json.dumps(doc, indent=1))
+            atomic_write_text(path, json.dumps(doc, indent=1))   # a full disk keeps the old file
         except OSError as exc:
             raise OSError(f"cannot write the quiz answers to {path}: {exc.strerror or exc}") from None
         return path
@@ -221,6 +222,9 @@ class Report(dict):
         ours = (f"{_pct(fooled)} ({self['fakes_called_real']} of {self['fakes']})",
                 f"{self['answered']} answers{where}; real photos judged real: "
                 f"{_pct(self['real_judged_real'])} ({self['reals_called_real']} of {self['reals']})")
+        if self.get("skipped"):
+            ours = (ours[0], ours[1] + f"; {len(self['skipped'])} unreadable file(s) left out: "
+                    + ", ".join(Path(f).name for f, _ in self["skipped"]))
         return [("this quiz", *ours)] + [(who, _pct(v), how) for who, v, how in PUBLISHED]
 
     def _repr_markdown_(self) -> str:
@@ -240,14 +244,15 @@ def _pct(x: float) -> str:
     return "no answers" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.2f} %"
 
 
-def summarize(answers: list[dict], people: int = 1) -> Report:
+def summarize(answers: list[dict], people: int = 1, skipped=()) -> Report:
     """The shares of a list of answers (``FakeOrReal.answers``, or several people's pooled).
 
     Returns a :class:`Report` with ``answered``; ``fakes`` / ``reals`` (answers about recoloured /
     real photos); ``fakes_called_real``, ``reals_called_real``; ``fake_judged_real`` =
     fakes_called_real / fakes (what Baldassarre et al. report; NaN without fakes);
     ``real_judged_real``; ``accuracy`` (share of right answers); ``mean_seconds``; ``by_item``
-    ({item: share of its answers that said "real"}); ``people`` (answer files pooled).
+    ({item: share of its answers that said "real"}); ``people`` (answer files pooled);
+    ``skipped`` (``[file, why]`` for each answer file :func:`pool` could not use).
     """
     fakes = [a for a in answers if a["truth"] == "fake"]
     reals = [a for a in answers if a["truth"] == "real"]
@@ -262,43 +267,77 @@ def summarize(answers: list[dict], people: int = 1) -> Report:
         fake_judged_real=share(said_real(fakes), fakes), real_judged_real=share(said_real(reals), reals),
         accuracy=share([a for a in answers if a["answer"] == a["truth"]], answers),
         mean_seconds=float(np.mean([a["seconds"] for a in answers])) if answers else float("nan"),
-        by_item={k: sum(v) / len(v) for k, v in by_item.items()})
+        by_item={k: sum(v) / len(v) for k, v in by_item.items()},
+        skipped=[list(s) for s in skipped])
 
 
 def read_answers(path) -> list[dict]:
-    """The answers saved by ``FakeOrReal.save`` in ``path``; a one-line error names a bad file."""
+    """The answers saved by ``FakeOrReal.save`` in ``path``; a one-line error names a bad file.
+
+    Each answer must have a text ``item``, a ``truth`` and an ``answer`` of "real" / "fake" and
+    ``seconds``, a finite number >= 0 (a hand-edited NaN or -1e9 would skew the mean time).
+    """
     path = Path(path)
+    name = printable(path)
     if not path.is_file():
-        raise FileNotFoundError(f"quiz answers {path} not found: pass files written by quiz.save(path)")
+        raise FileNotFoundError(f"quiz answers {name} not found: pass files written by quiz.save(path)")
     try:
         doc = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} is not a saved quiz: not JSON ({type(exc).__name__})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"{name} is not a saved quiz: not JSON ({type(exc).__name__})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("answers"), list):
-        raise ValueError(f"{path} is not a saved quiz (no {FORMAT!r} format line): pass files "
+        raise ValueError(f"{name} is not a saved quiz (no {FORMAT!r} format line): pass files "
                          "written by quiz.save(path)")
-    keys = {"item", "truth", "answer", "seconds"}
-    bad = [a for a in doc["answers"] if not (isinstance(a, dict) and keys <= set(a)
-                                             and a["truth"] in ANSWERS and a["answer"] in ANSWERS)]
+    bad = [(k, why) for k, why in enumerate(map(_bad_answer, doc["answers"])) if why]
     if bad:
-        raise ValueError(f"{path}: {len(bad)} answer(s) lack item/truth/answer/seconds or say "
-                         f"something other than {ANSWERS}, e.g. {bad[0]!r}")
+        k, why = bad[0]
+        raise ValueError(f"{name}: {len(bad)} answer(s) cannot be counted; answer {k} {why}: "
+                         f"{printable(repr(doc['answers'][k])[:200])}")
     return doc["answers"]
+
+
+def _bad_answer(a) -> str:
+    """Why one saved answer cannot be counted ("" when it can)."""
+    if not (isinstance(a, dict) and {"item", "truth", "answer", "seconds"} <= set(a)):
+        return "lacks item/truth/answer/seconds"
+    if not isinstance(a["item"], str):
+        return "has an item that is not text"
+    if not (isinstance(a["truth"], str) and isinstance(a["answer"], str)
+            and a["truth"] in ANSWERS and a["answer"] in ANSWERS):
+        return f"says something other than {ANSWERS}"
+    sec = a["seconds"]
+    if isinstance(sec, bool) or not isinstance(sec, (int, float)) or not math.isfinite(sec) or sec < 0:
+        return "has seconds that are not a finite number >= 0"
+    return ""
 
 
 def pool(paths) -> Report:
     """Pool the answers saved by several people (``quiz.save``) into one :class:`Report`.
 
     paths: file paths, or one folder (its ``*.json`` files). Every answer counts once, so the
-    shares are over all answers of the class, as Baldassarre et al. pooled their 41 users.
+    shares are over all answers of the class, as Baldassarre et al. pooled their 41 users. A file
+    that cannot be read (not a saved quiz, a malformed answer) is left out and named in the
+    report's ``skipped`` (and printed): one student's broken file does not cost the class its
+    report. When no file can be read, the first file's error is raised.
     """
     where = "the list given"
     if isinstance(paths, (str, Path)):
-        where = str(paths)
+        where = printable(paths)
         p = Path(paths)
         paths = sorted(p.glob("*.json")) if p.is_dir() else [p]
     paths = list(paths)
     if not paths:
         raise ValueError(f"no quiz answer files in {where}: pass the paths quiz.save wrote")
-    answers = [a for p in paths for a in read_answers(p)]
-    return summarize(answers, people=len(paths))
+    answers, read, skipped, first_error = [], 0, [], None
+    for p in paths:
+        try:
+            answers += read_answers(p)
+            read += 1
+        except (OSError, ValueError) as exc:
+            first_error = first_error or exc
+            skipped.append((str(p), str(exc)))
+    if not read:
+        raise first_error
+    for _, why in skipped:
+        print(f"[colorlab] quiz: left out {why}", flush=True)
+    return summarize(answers, people=read, skipped=skipped)
