@@ -151,12 +151,12 @@ def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, ste
                    bf16: bool = False, warmup: int = 1) -> dict:
     """Training steps as ``train.fit`` takes them, timed part by part.
 
-    Each step is fit's: ``train._fetch`` from the uint8 array → seeding → ``task.batch`` (crop,
-    Lab) → ``task.step`` (forward with the targets, backward, optimizer step) → finiteness check
-    → scheduler step → logs (``train._log_step``). The crop, the Lab conversion, the targets and
-    the optimizer step are timed by wrapping ``tasks.random_crop_flip``, ``tasks.to_lab``,
+    Each step is fit's: ``train.feeding.fetch`` from the uint8 array → seeding → ``task.batch`` (crop,
+    Lab) → ``train.train_step`` (zero_grad, forward with the targets, backward, optimizer step) → finiteness check
+    → scheduler step → logs (``train.loop._log_step``). The crop, the Lab conversion, the targets and
+    the optimizer step are timed by wrapping ``tasks.batches.random_crop_flip``, ``tasks.batches.to_lab``,
     ``task.targets`` and the optimizer's step hooks; forward + backward is the rest of
-    ``task.step``, "other" the rest of the step.
+    ``train.train_step``, "other" the rest of the step.
 
     Returns img_per_s and step_s (median step), ``seconds`` per stage (medians over ``steps``
     steps after ``warmup``), ``shares`` (those medians over their sum) and ``outside_share``
@@ -172,15 +172,15 @@ def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, ste
     autocast = train.autocast_for(dev, bf16)
     optimizers = task.configure_optimizers(model)
     schedulers = task.configure_schedulers(optimizers, warmup + steps)
-    images, labels = train._images_and_labels(photos)
+    images, labels = train.feeding.images_and_labels(photos)
     per_epoch = len(images) // batch
     history, sums = train.History(), {}
-    bar = train._progress_bar(warmup + steps, 0, False)
+    bar = train.loop._progress_bar(warmup + steps, 0, False)
 
     watch = _Stopwatch()
-    saved = tasks.random_crop_flip, tasks.to_lab
-    tasks.random_crop_flip = watch.wrap("crop", tasks.random_crop_flip)
-    tasks.to_lab = watch.wrap("lab", tasks.to_lab)
+    saved = tasks.batches.random_crop_flip, tasks.batches.to_lab
+    tasks.batches.random_crop_flip = watch.wrap("crop", tasks.batches.random_crop_flip)
+    tasks.batches.to_lab = watch.wrap("lab", tasks.batches.to_lab)
     if hasattr(task, "targets"):
         task.targets = watch.wrap("targets", task.targets)
     hooks = [h for o in optimizers for h in (o.register_step_pre_hook(watch.start),
@@ -192,20 +192,20 @@ def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, ste
             epoch, j = divmod(i, per_epoch)
             watch.reset()
             t0 = time.perf_counter()
-            order = train._epoch_order(len(images), 0, epoch, 0, 1)
-            x, y = train._fetch(images, labels, order[j * batch:(j + 1) * batch], dev)
+            order = train.feeding.epoch_order(len(images), 0, epoch, 0, 1)
+            x, y = train.feeding.fetch(images, labels, order[j * batch:(j + 1) * batch], dev)
             t1 = time.perf_counter()
-            gen = train._seeded(0, epoch, j, 0)
+            gen = train.feeding.seeded(0, epoch, j, 0)
             torch.manual_seed(int(torch.randint(0, 2 ** 62, (1,), generator=gen)))
             b = task.batch(x, y, train=True, gen=gen)
             t2 = time.perf_counter()
-            out = task.step(nets, b, optimizers, autocast)
+            out = train.train_step(task, nets, b, optimizers, autocast)
             t3 = time.perf_counter()
-            logs = train._as_floats(out)
-            train._check_finite(logs, history, f"step {i + 1}", None, None)
+            logs = train.loop._as_floats(out)
+            train.loop._check_finite(logs, history, f"step {i + 1}", None, None)
             for s in schedulers:
                 s.step()
-            train._log_step(logs, sums, history, bar, epoch)
+            train.loop._log_step(logs, sums, history, bar, epoch)
             t4 = time.perf_counter()
             sec = dict(watch.seconds)
             sec["fetch"] = t1 - t0
@@ -213,7 +213,7 @@ def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, ste
             sec["other"] = (t2 - t1) - sec["crop"] - sec["lab"] + (t4 - t3)
             rows.append((t4 - t0, sec))
     finally:
-        tasks.random_crop_flip, tasks.to_lab = saved
+        tasks.batches.random_crop_flip, tasks.batches.to_lab = saved
         for h in hooks:
             h.remove()
         bar.close()

@@ -122,14 +122,12 @@ def defaults_table() -> str:
     lines = ["profiles (size px, photos, width, batch):"]
     for name, prof in profiles.PROFILES.items():
         lines.append(f"  {name:6s} {prof.size:4d} {str(prof.limit or 'all'):>5s} {prof.width:5.3g} {prof.batch_size:4d}")
-    lines.append("recipes (task: lr, schedule, optimizer settings, epochs smoke/cpu/gpu):")
+    lines.append("models and the recipe each trains with (tasks.RECIPES):")
     for model in models.names():
         task = tasks.TASKS.get(models.REGISTRY[model].task)
         if task is not None:
-            e = task.EPOCHS
-            kw = ", ".join(f"{k}={v}" for k, v in task.OPTIMIZER_KW.items()) or "Adam defaults"
-            lines.append(f"  {model} ({task.name}): lr {task.LR:g}, {task.SCHEDULE}, {kw}, "
-                         f"epochs {e['smoke']}/{e['cpu']}/{e['gpu']}")
+            lines.append(f"  {model}: {tasks.own_recipe(models.REGISTRY[model]) or task.name}")
+    lines.append(tasks.recipes.table())
     return "\n".join(lines)
 
 
@@ -176,7 +174,7 @@ def cmd_train(args):
     if rank == 0:
         for line in data.skipped_lines(images, most=SKIPPED_SHOWN):
             print(line)
-    train_set, val_set = images.split(0.1)
+    train_set, val_set = images.split(cfg.val_fraction)
     task = tasks.for_model(models.REGISTRY[args.model], size=cfg.size, profile=cfg.name)
     task.batch_size = cfg.batch_size
     torch.manual_seed(args.seed)  # the same initial weights on every rank

@@ -65,8 +65,8 @@ def train_gray_classifier(train_set, val_set=None, *, width: float, size: int,
 
     train_set, val_set: ``ImageSet``s with labels (e.g. ``data.load("flowers")``, split).
     width: channel multiplier; size: training crop in px; profile: the profile whose recipe it
-    trains with (``tasks.SpeciesClassifier``: Adam lr 1e-3 on a cosine, the profile's batch size
-    and epochs); batchnorm: batch-norm after each conv (trains far more reliably from scratch on
+    trains with (``tasks.RECIPES["species"]``: Adam lr 1e-3 on a cosine, half the regression
+    epochs; the profile's batch size); batchnorm: batch-norm after each conv (trains far more reliably from scratch on
     a few thousand photos); out_dir: where ``last.pt`` goes (``train.load_model`` rebuilds it).
     fit_kw: any ``train.fit`` argument (``epochs``, ``batch_size``, ``seed``, ``resume`` …)
     overrides the recipe.

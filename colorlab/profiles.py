@@ -9,6 +9,7 @@
 
 A notebook reads its profile with ``cfg = profiles.get(profile)`` and may scale the values
 (``epochs = cfg.epochs * 2``); a value passed as a notebook parameter overrides the profile.
+How many epochs each method trains in each profile is in ``tasks.recipes.EPOCHS`` (one table).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import os
 from dataclasses import dataclass, replace, asdict
 
 NAMES = ("smoke", "cpu", "gpu", "auto")
+VAL_FRACTION = 0.1   # every notebook holds out the same 10 % of a data set (the split depends on names)
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,8 @@ class Profile:
     epochs: int        # epochs of a typical training run in a notebook
     width: float       # channel multiplier for the wide models (1.0 = as published)
     batch_size: int
-    max_seconds: float | None  # soft budget for one training run, seconds (None: no limit)
     threads: int | None = None  # CPU threads for PyTorch (None: PyTorch's default, one per core)
+    val_fraction: float = VAL_FRACTION  # held-out share of the photos (``ImageSet.split``)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -35,11 +37,9 @@ class Profile:
 
 PROFILES = {
     "smoke": Profile("smoke", size=32, limit=64, epochs=1, width=0.125, batch_size=16,
-                     max_seconds=10, threads=1),   # tiny tensors, and the test runner beside the kernel
-    "cpu": Profile("cpu", size=64, limit=2000, epochs=6, width=0.25, batch_size=32,
-                   max_seconds=150),
-    "gpu": Profile("gpu", size=128, limit=None, epochs=30, width=1.0, batch_size=64,
-                   max_seconds=None),
+                     threads=1),   # tiny tensors, and the test runner beside the kernel
+    "cpu": Profile("cpu", size=64, limit=2000, epochs=6, width=0.25, batch_size=32),
+    "gpu": Profile("gpu", size=128, limit=None, epochs=30, width=1.0, batch_size=64),
 }
 
 

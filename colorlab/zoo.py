@@ -31,7 +31,6 @@ from colorlab import data, inference, metrics, models, pretrain, profiles, tasks
 from colorlab.color import merge_l_ab
 
 CHECKPOINT = "last.pt"        # what train.fit writes in out_dir/<name>/
-VAL_FRACTION = 0.1            # the held-out share of every notebook's flowers.split
 CLASSIFIER = "04-gray_classifier"
 
 
@@ -54,7 +53,7 @@ def saved(folder, prefix: str = "") -> list[str]:
 class Setup:
     """The profile, seed and run folder a model is trained with, and the flowers, loaded once.
 
-    train_set / val_set: ``flowers.split(0.1)`` at the profile's size and limit, the split every
+    train_set / val_set: ``flowers.split(cfg.val_fraction)`` at the profile's size and limit, the split every
     notebook uses (it depends only on the file names).
     """
     folder: Path
@@ -72,7 +71,7 @@ class Setup:
 
     @cached_property
     def _split(self) -> tuple:
-        return self.flowers.split(VAL_FRACTION)
+        return self.flowers.split(self.cfg.val_fraction)
 
     @property
     def train_set(self):
@@ -97,15 +96,15 @@ class Setup:
     @cached_property
     def classifier(self):
         """The gray flower classifier of notebook 04 (the encoder of 04, embedder of 06, semantic
-        features of 08): loaded from ``04-gray_classifier/last.pt`` or trained with 04's recipe."""
+        features of 08): loaded from ``04-gray_classifier/last.pt`` or trained with its recipe
+        (``tasks.RECIPES["species"]``)."""
         path = checkpoint(self.folder, CLASSIFIER)
         if path.exists():
             return train.load_model(path).eval()
         torch.manual_seed(self.seed)
         model, _ = pretrain.train_gray_classifier(
             self.train_set, self.val_set, width=self.cfg.width, size=self.cfg.size, profile=self.cfg.name,
-            epochs=max(1, tasks.SpeciesClassifier.EPOCHS[self.cfg.name] // 2), seed=self.seed,
-            out_dir=path.parent, progress=self.progress)
+            seed=self.seed, out_dir=path.parent, progress=self.progress)
         return model.eval()
 
 
@@ -118,8 +117,8 @@ def _regression(s: Setup):                                          # notebook 0
 def _vgg16_decoder(s: Setup):                                       # notebook 04: the baseline variant
     torch.manual_seed(s.seed)
     model = pretrain.decoder_from_classifier(s.classifier, "baseline", freeze_encoder=True)
-    task = tasks.Regression(s.cfg.size, s.cfg.name)
-    return s.fit("04-vgg16_decoder", model, task, epochs=max(1, task.epochs // 2))
+    task = tasks.Regression(s.cfg.size, s.cfg.name).use_recipe("vgg16_decoder")
+    return s.fit("04-vgg16_decoder", model, task)
 
 
 def _zhang(rebalance: bool):                                        # notebook 05
@@ -134,12 +133,11 @@ def _koalarization(embedding: bool):                                # notebook 0
     def fit(s: Setup):
         torch.manual_seed(s.seed)
         fused = models.Koalarization.from_classifier(s.classifier, width=s.cfg.width)
-        task = tasks.Regression(s.cfg.size, s.cfg.name)
-        epochs = max(1, task.epochs // 2)
+        task = tasks.Regression(s.cfg.size, s.cfg.name).use_recipe("koalarization")
         if embedding:
-            return s.fit("06-koalarization", fused, task, epochs=epochs)
+            return s.fit("06-koalarization", fused, task)
         plain = s.new("koalarization", embedder="none", embedding_dim=fused.embedding_dim)
-        return s.fit("06-koalarization-none", plain, task, epochs=epochs)
+        return s.fit("06-koalarization-none", plain, task)
     return fit
 
 
@@ -153,17 +151,13 @@ def _hnet(s: Setup):                                                # notebook 0
     return s.fit("07-hnet", models.HNet.from_rtnet(rt), tasks.PaletteFromHints(s.cfg.size, s.cfg.name))
 
 
-DEEP_COLORIZATION_TRAIN = {"smoke": 32, "cpu": 320}   # photos notebook 08 trains on (else 2000)
-DEEP_COLORIZATION_PIXELS = 256                         # pixels sampled per photo and step (08)
-
-
 def _deep_colorization(s: Setup):                                   # notebook 08
-    k = DEEP_COLORIZATION_TRAIN.get(s.cfg.name, 2000)
+    k = tasks.RECIPES["pixels"].photos[s.cfg.name]                  # 08's photos, spread over the set
     photos = s.train_set
     spread = photos.subset(np.linspace(0, len(photos) - 1, min(k, len(photos))).round().astype(int))
     torch.manual_seed(s.seed)
     model = models.DeepColorization.from_classifier(s.classifier, features=("patch", "daisy", "semantic"))
-    task = tasks.PixelRegression(s.cfg.size, s.cfg.name, pixels=DEEP_COLORIZATION_PIXELS)
+    task = tasks.PixelRegression(s.cfg.size, s.cfg.name, pixels=tasks.PixelRegression.PIXELS)
     return s.fit("08-deep_colorization", model, task, train_set=spread, val_set=None)
 
 

@@ -46,7 +46,8 @@ def one_step(name):
     before = {k: v.clone() for k, v in model.state_dict().items()}
     opts = task.configure_optimizers(model)
     batch = task.batch(torch.from_numpy(toy_photos(n=4, size=16)), None, True, torch.Generator().manual_seed(0))
-    logs = task.step(task.wrap(model, lambda n: n), batch, opts, lambda: torch.autocast("cpu", enabled=False))
+    logs = train.train_step(task, task.wrap(model, lambda n: n), batch, opts,
+                            lambda: torch.autocast("cpu", enabled=False))
     changed = {k.split(".")[0] for k, v in model.state_dict().items()
                if v.is_floating_point() and not torch.equal(v, before[k])}
     return model, task, opts, logs, changed

@@ -316,3 +316,38 @@ def test_optimizer_kw_reaches_the_optimizer(tmp_path):
     group = torch.load(tmp_path / "last.pt", weights_only=True)["optimizers"][0]["param_groups"][0]
     assert group["weight_decay"] == 0.5 and tuple(group["betas"]) == (0.9, 0.99)
     assert decayed.steps != plain.steps
+
+
+def test_history_keeps_every_steps_logs_and_reads_old_checkpoints(tmp_path):
+    _, hist = small_run(tmp_path)
+    assert len(hist.logs) == len(hist.steps) == 10 and hist.steps == hist.per_step("loss")
+    stored = torch.load(tmp_path / "last.pt", weights_only=True)["history"]
+    assert train.History.from_dict(stored).logs == hist.logs
+    old = {"epochs": stored["epochs"], "steps": stored["steps"], "stopped": ""}   # before `logs`
+    assert train.History.from_dict(old).steps == hist.steps
+
+
+def test_train_step_is_zero_grad_loss_backward_step():
+    """train.train_step is the loop of notebook 03: the same weights as writing it out."""
+    torch.manual_seed(0)
+    a = models.build("regression", width=0.125)
+    b = models.build("regression", width=0.125)
+    b.load_state_dict(a.state_dict())
+    task = tasks.Regression(size=16, profile="smoke")
+    batch = task.batch(torch.from_numpy(toy_photos(n=8)), None, train=True, gen=torch.Generator().manual_seed(0))
+    opt_a, = task.configure_optimizers(a)
+    opt_a.zero_grad()
+    loss, _ = task.loss(a, batch)
+    loss.backward()
+    opt_a.step()
+    logs = train.train_step(task, b, batch, task.configure_optimizers(b), lambda: torch.autocast("cpu", enabled=False))
+    assert torch.equal(logs["loss"], loss.detach()) and same(weights(a), weights(b))
+
+
+def test_every_recipe_has_epochs_for_every_profile():
+    from colorlab import profiles
+    for name, recipe in tasks.RECIPES.items():
+        assert set(recipe.epochs) == set(profiles.PROFILES), name
+    assert all(cls.recipe in tasks.RECIPES.values() for cls in tasks.TASKS.values()
+               if cls.__module__.startswith("colorlab"))
+    assert tasks.for_model(models.REGISTRY["vgg16_decoder"], profile="cpu").epochs == 3

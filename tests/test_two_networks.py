@@ -45,12 +45,15 @@ def test_each_network_has_its_own_optimizer_and_both_losses_are_logged(tmp_path)
 
 
 def test_a_non_finite_discriminator_loss_stops_training(tmp_path, monkeypatch):
-    real_step = ToyGANTask.step
+    real_objectives = ToyGANTask.objectives
 
-    def bad_step(self, nets, batch, optimizers, autocast):
-        logs = real_step(self, nets, batch, optimizers, autocast)
-        return {**logs, "loss_d": torch.tensor(float("nan"))}
-    monkeypatch.setattr(ToyGANTask, "step", bad_step)
+    def bad_objectives(self, nets, optimizers):
+        (opt_d, d_loss), g = real_objectives(self, nets, optimizers)
+        def nan_d(batch):
+            loss, logs = d_loss(batch)
+            return loss, {**logs, "loss_d": torch.tensor(float("nan"))}
+        return [(opt_d, nan_d), g]
+    monkeypatch.setattr(ToyGANTask, "objectives", bad_objectives)
     with pytest.raises(train.TrainingDiverged, match="loss_d became nan at step 1"):
         gan_run(tmp_path)
 

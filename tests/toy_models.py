@@ -95,8 +95,7 @@ class ToyGAN(nn.Module):
 class ToyGANTask(tasks.Regression):
     """Adversarial + λ·L1 for the generator, BCE with one-sided label smoothing for the
     discriminator; each network its own Adam; each wrapped on its own under DDP."""
-    LR = 2e-4
-    OPTIMIZER_KW = {"betas": (0.5, 0.999)}
+    recipe = tasks.RECIPES["gan"]
     LAMBDA_L1 = 100.0
     REAL = 0.9
 
@@ -109,26 +108,28 @@ class ToyGANTask(tasks.Regression):
         return [torch.optim.Adam(model.generator.parameters(), lr=lr or self.lr, **kw),
                 torch.optim.Adam(model.discriminator.parameters(), lr=lr or self.lr, **kw)]
 
-    def step(self, nets, batch, optimizers, autocast):
+    def objectives(self, nets, optimizers):
         opt_g, opt_d = optimizers
-        L, ab = batch["L"], batch["ab"] / nets.scale
-        fake = torch.tanh(nets.generator((L - 50) / 100))
-        pair = lambda x: torch.cat([(L - 50) / 100, x], 1)  # noqa: E731
-        opt_d.zero_grad(set_to_none=True)
-        d = nets.discriminator(torch.cat([pair(ab), pair(fake.detach())], 0))
-        d_real, d_fake = d.chunk(2)
-        loss_d = (F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, self.REAL))
-                  + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
-        loss_d.backward()
-        opt_d.step()
-        opt_g.zero_grad(set_to_none=True)
-        d_fake = nets.discriminator(pair(fake))
-        loss_adv = F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
-        loss_g = loss_adv + self.LAMBDA_L1 * F.l1_loss(fake, ab)
-        loss_g.backward()
-        opt_g.step()
-        return {"loss": loss_g.detach(), "loss_g": loss_g.detach(), "loss_d": loss_d.detach()}
+        made = {}
+        pair = lambda L, x: torch.cat([(L - 50) / 100, x], 1)  # noqa: E731
 
+        def d_loss(batch):
+            L, ab = batch["L"], batch["ab"] / nets.scale
+            made["fake"] = fake = torch.tanh(nets.generator((L - 50) / 100))
+            d = nets.discriminator(torch.cat([pair(L, ab), pair(L, fake.detach())], 0))
+            d_real, d_fake = d.chunk(2)
+            loss_d = (F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, self.REAL))
+                      + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+            return loss_d, {"loss_d": loss_d.detach()}
+
+        def g_loss(batch):
+            L, ab, fake = batch["L"], batch["ab"] / nets.scale, made.pop("fake")
+            d_fake = nets.discriminator(pair(L, fake))
+            loss_adv = F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+            loss_g = loss_adv + self.LAMBDA_L1 * F.l1_loss(fake, ab)
+            return loss_g, {"loss": loss_g.detach(), "loss_g": loss_g.detach()}
+
+        return [(opt_d, d_loss), (opt_g, g_loss)]
 
 for name, cls in (("masked_regression", MaskedRegressionNet),
                   ("masked_classification", MaskedLogitsNet), ("toy_gan", ToyGAN)):

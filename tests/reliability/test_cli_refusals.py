@@ -59,9 +59,9 @@ def test_out_that_is_a_file(photos, tmp_path, capsys):
 
 
 def test_a_diverging_training_is_one_line_that_says_what_to_do(photos, tmp_path, capsys, monkeypatch):
-    def nan_step(self, nets, batch, optimizers, autocast):
-        return {"loss": torch.tensor(float("nan"))}
-    monkeypatch.setattr(tasks.TASKS[models.REGISTRY["regression"].task], "step", nan_step)
+    def nan_loss(self, model, batch):
+        return torch.tensor(float("nan"), requires_grad=True), {}
+    monkeypatch.setattr(tasks.TASKS[models.REGISTRY["regression"].task], "loss", nan_loss)
     code, _, err = run_cli(train(photos, tmp_path / "out"), capsys)
     one_line(code, err, "colorlab train: error: loss became nan at step 1", "no checkpoint was written",
              "lower learning rate")
