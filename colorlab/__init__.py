@@ -7,13 +7,21 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-_MODULES = ("color", "bins", "data", "hints", "models", "losses", "metrics", "tasks", "train",
-            "inference", "viz", "widgets", "runs", "profiles")
+_MODULES = ("color", "data", "models", "metrics", "tasks", "train", "evaluate", "show", "runs",
+            "workbook", "profiles")
+# the names notebooks and users import from colorlab, kept when their modules moved into folders
+_MOVED = {"bins": "color.bins", "color_grid": "color.grid", "hints": "data.hints",
+          "toys": "data.toys", "descriptors": "models.descriptors", "losses": "tasks.losses",
+          "gradcheck": "train.gradcheck", "pretrain": "train.pretrain",
+          "inference": "evaluate.inference", "scoring": "evaluate.scoring", "zoo": "evaluate.zoo",
+          "viz": "show", "widgets": "show.widgets"}
 
 
 def __getattr__(name):
     if name in _MODULES:
         return import_module(f"colorlab.{name}")
-    if name == "colorize":      # the function; the module that holds it is colorlab.inference
-        return import_module("colorlab.inference").colorize
+    if name in _MOVED:
+        return import_module(f"colorlab.{_MOVED[name]}")
+    if name == "colorize":      # the function (its module is colorlab.evaluate.inference)
+        return import_module("colorlab.evaluate.inference").colorize
     raise AttributeError(f"module 'colorlab' has no attribute {name!r}")

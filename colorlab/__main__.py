@@ -24,9 +24,10 @@ import argparse
 import shlex
 import sys
 
-from colorlab import assignments, bench, cli_train, data, runs
+from colorlab import bench, cli_train, data
 from colorlab.files import printable
-from colorlab.runs import parse_value
+from colorlab.workbook import assignments, execute, grading, notebooks, sweep, workbook
+from colorlab.workbook.notebooks import parse_value
 
 INTERRUPTED = 130   # the exit status of a program stopped by Ctrl-C (128 + SIGINT), as shells use
 
@@ -36,7 +37,7 @@ def _params(pairs) -> dict:
 
 
 def cmd_workbook(args):
-    run_dir = runs.workbook(args.profile, args.out, args.notebooks or None)
+    run_dir = workbook.workbook(args.profile, args.out, args.notebooks or None)
     print((run_dir / "summary.md").read_text())
     print(f"[colorlab] run folder: {printable(run_dir)}")
     failed = [o for o in __import__("json").loads((run_dir / "results.json").read_text())["notebooks"]
@@ -48,7 +49,7 @@ def cmd_run(args):
     params = _params(args.p)
     if args.profile:
         params["profile"] = args.profile
-    res = runs.run(args.notebook, params, args.out, html=not args.no_html)
+    res = execute.run(args.notebook, params, args.out, html=not args.no_html)
     print(f"[colorlab] {printable(res.output)}: "
           f"{'ok' if res.ok else 'FAILED — ' + printable(res.error)} ({res.seconds:.1f} s)")
     if res.html:
@@ -66,12 +67,12 @@ def cmd_sweep(args):
         if name in grid:
             raise ValueError(f"-p {printable(name)} is given twice: give its values once, "
                              "separated by commas (-p NAME V1,V2)")
-        grid[name] = [runs.parse_value(v) for v in values.split(",")]
+        grid[name] = [parse_value(v) for v in values.split(",")]
     if args.max_points < 1:
         raise ValueError(f"--max-points must be 1 or more, got {args.max_points}")
     fixed = {"profile": args.profile} if args.profile else {}
     plot_keys = args.plot.split(",") if args.plot else None
-    outcomes = runs.sweep(args.notebook, grid, args.out, fixed, plot_keys=plot_keys,
+    outcomes = sweep.sweep(args.notebook, grid, args.out, fixed, plot_keys=plot_keys,
                           max_points=args.max_points)
     print((__import__("pathlib").Path(args.out) / "results.md").read_text())
     recorded = {k for o in outcomes for k in o.results}
@@ -92,7 +93,7 @@ def cmd_prepare(args):
 
 def cmd_clean(args):
     for path in args.notebooks:
-        print(f"[colorlab] {printable(path)}: {'cleaned' if runs.clean(path) else 'already clean'}")
+        print(f"[colorlab] {printable(path)}: {'cleaned' if notebooks.clean(path) else 'already clean'}")
     return 0
 
 
@@ -108,7 +109,7 @@ def cmd_assignments(args):
 
 
 def cmd_grade(args):
-    scores = assignments.grade(args.submissions, args.out, profile=args.profile,
+    scores = grading.grade(args.submissions, args.out, profile=args.profile,
                                isolated=not args.no_sandbox, jobs=args.jobs, timeout=args.timeout)
     print(f"{'student':20s} {'notebook':32s} {'score':>6s} {'of':>4s}  reason")
     for s in scores:
@@ -121,10 +122,20 @@ def cmd_grade(args):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: the notebook commands, the tools, the course, training."""
     p = argparse.ArgumentParser(prog="colorlab", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
 
+    _add_notebook_commands(sub)
+    _add_tool_commands(sub)
+    _add_course_commands(sub)
+    cli_train.add_commands(sub)     # train and colorize
+    return p
+
+
+def _add_notebook_commands(sub) -> None:
+    """workbook, run and sweep: executing notebooks (colorlab.workbook)."""
     w = sub.add_parser("workbook", help="run every notebook in order")
     w.add_argument("--profile", default="auto", help="smoke | cpu | gpu | auto (default)")
     w.add_argument("--out", default=None, help="run folder (default runs/<timestamp>-<profile>)")
@@ -148,10 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--plot", default=None, metavar="KEY1,KEY2",
                    help="the recorded results to plot (default: those the swept parameters move most)")
-    s.add_argument("--max-points", type=int, default=runs.MAX_POINTS, metavar="N",
-                   help=f"refuse a grid of more points than this (default {runs.MAX_POINTS})")
+    s.add_argument("--max-points", type=int, default=sweep.MAX_POINTS, metavar="N",
+                   help=f"refuse a grid of more points than this (default {sweep.MAX_POINTS})")
     s.set_defaults(func=cmd_sweep)
 
+
+def _add_tool_commands(sub) -> None:
+    """prepare, clean and bench."""
     pr = sub.add_parser("prepare", help="decode and cache an image folder")
     pr.add_argument("folder")
     pr.add_argument("--size", type=int, default=64)
@@ -167,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also train fp32 vs bf16 on the CPU and compare validation loss/AuC")
     b.set_defaults(func=cmd_bench)
 
+
+def _add_course_commands(sub) -> None:
+    """assignments and grade: the student versions and autograding (nbgrader)."""
     a = sub.add_parser("assignments", help="write the student versions of the graded notebooks "
                        "(nbgrader generate_assignment: solutions and hidden tests removed)")
     a.add_argument("notebooks", nargs="*", help="only these notebooks (default: every graded one)")
@@ -179,19 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("submissions", help="a folder holding <student>/<NN_name>.ipynb")
     g.add_argument("--out", required=True,
                    help="folder for grades.csv and the autograded notebooks")
-    g.add_argument("--profile", default=assignments.GRADE_PROFILE,
+    g.add_argument("--profile", default=grading.GRADE_PROFILE,
                    help="profile the submissions run in (default smoke)")
     g.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default 1)")
-    g.add_argument("--timeout", type=float, default=assignments.NOTEBOOK_TIMEOUT,
+    g.add_argument("--timeout", type=float, default=grading.NOTEBOOK_TIMEOUT,
                    help="seconds one submitted notebook may run in its sandbox "
-                        f"(default {assignments.NOTEBOOK_TIMEOUT})")
+                        f"(default {grading.NOTEBOOK_TIMEOUT})")
     g.add_argument("--no-sandbox", action="store_true",
                    help="run the submissions without a sandbox (bubblewrap), with your own rights "
                         "and files: only for code you trust")
     g.set_defaults(func=cmd_grade)
-
-    cli_train.add_commands(sub)     # train and colorize
-    return p
 
 
 def main(argv=None) -> int:
@@ -203,7 +217,7 @@ def main(argv=None) -> int:
         # Ctrl-C: what finished is kept (a sweep's points and table, a workbook's summary), and
         # the same sweep command again resumes: it keeps the points that ran
         said = f"colorlab {args.command}: interrupted"
-        if isinstance(exc, runs.SweepInterrupted):
+        if isinstance(exc, sweep.SweepInterrupted):
             again = printable(shlex.join(["python", "-m", "colorlab", *argv]))
             said += f": {exc}; to resume, run: {again}"
         print(said, file=sys.stderr)

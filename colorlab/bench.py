@@ -27,9 +27,11 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from colorlab import bins, data, models, tasks, train, widgets
+from colorlab import data, models, tasks, train
+from colorlab.color import bins
 from colorlab.color import rgb_to_lab
-from colorlab.inference import colorize
+from colorlab.evaluate.inference import colorize
+from colorlab.show import widgets
 
 # Beniwal et al. (review), Table/§ on Deep Colorization (Cheng et al.): seconds per image.
 CHENG_SECONDS = {256: 6.78, 512: 17.41}

@@ -26,9 +26,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from colorlab import data, hints, models, profiles, tasks, train
+from colorlab import data, models, profiles, tasks, train
+from colorlab.data import hints
 from colorlab.files import atomic_write, printable
-from colorlab.inference import colorize, read_photo
+from colorlab.evaluate.inference import colorize, read_photo
 
 SKIPPED_SHOWN = 20   # train lists this many skipped photos; prepare lists them all
 

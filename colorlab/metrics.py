@@ -26,7 +26,8 @@ import numpy as np
 import torch
 from skimage.metrics import structural_similarity
 
-from colorlab import bins, color
+from colorlab import color
+from colorlab.color import bins
 
 PEAK_8BIT = 255            # the largest 8-bit value: PSNR's "peak signal"
 PSNR_CAP = 100.0           # dB for identical images (psnr-hvsm's convention), so means stay finite
@@ -261,18 +262,3 @@ def gray_baseline(rgb):
     if isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8:
         return np.round(np.clip(gray, 0, 1) * PEAK_8BIT).astype(np.uint8)
     return gray
-
-
-def summarize(pred_rgb, true_rgb, prior="imagenet") -> dict:
-    """Every metric of this module for one batch of predictions against the truth.
-
-    Returns floats: ``psnr``, ``psnr_hvs_m`` (luma), ``ssim`` (means over images), ``mae_ab``,
-    ``auc``, ``auc_rebalanced`` (over all pixels; ab from :func:`color.rgb_to_lab` of the 8-bit
-    images) and ``colorfulness`` (of the predictions, mean over images).
-    """
-    pred, true = _pair(pred_rgb, true_rgb)
-    ab_pred, ab_true = color.rgb_to_lab(pred)[..., 1:], color.rgb_to_lab(true)[..., 1:]
-    return {"psnr": psnr(pred, true), "psnr_hvs_m": psnr_hvs_m(pred, true), "ssim": ssim(pred, true),
-            "mae_ab": mae(ab_pred, ab_true), "auc": auc(ab_pred, ab_true),
-            "auc_rebalanced": auc_rebalanced(ab_pred, ab_true, prior),
-            "colorfulness": colorfulness(pred)}

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from colorlab import __main__ as cli
-from colorlab import assignments, runs, sandbox
+from colorlab.workbook import assignments, notebooks, sandbox
 
 pytest.importorskip("nbgrader")
 
@@ -62,8 +62,8 @@ def test_every_exercise_notebook_is_graded():
 def test_student_versions_hold_no_solution_and_no_hidden_test(students):
     assert set(students) == {nb.stem for nb in assignments.graded_notebooks()}
     for nb_path in assignments.graded_notebooks():
-        source = runs.load_notebook(nb_path)
-        student = runs.load_notebook(students[nb_path.stem])
+        source = notebooks.load_notebook(nb_path)
+        student = notebooks.load_notebook(students[nb_path.stem])
         text = "\n".join(c.source for c in student.cells)
         for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
             assert marker not in text, f"{nb_path.stem}: {marker} left in the student version"
@@ -100,9 +100,9 @@ def _run(nb, folder):
     nbformat.write(nb, path)
     pm.execute_notebook(str(path), str(path), parameters={"profile": "smoke", "out_dir": str(folder)},
                         prepare_only=True, progress_bar=False)
-    nb = runs.load_notebook(path)
+    nb = notebooks.load_notebook(path)
     nbclient.NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=600,
-                            resources={"metadata": {"path": str(runs.NOTEBOOK_DIR)}}).execute()
+                            resources={"metadata": {"path": str(notebooks.NOTEBOOK_DIR)}}).execute()
     return nb
 
 
@@ -115,8 +115,8 @@ def _errors(nb):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", BEFORE_TRAINING)
 def test_checks_pass_with_the_solutions_and_fail_without(name, students, tmp_path):
-    source = runs.load_notebook(runs.find_notebook(name))
-    student = runs.load_notebook(students[name])
+    source = notebooks.load_notebook(notebooks.find_notebook(name))
+    student = notebooks.load_notebook(students[name])
     n_ex = len(nbgrader_cells(source, "grade"))
     first = next(i for i, c in enumerate(source.cells) if c.metadata.get("nbgrader"))
     first_stu = next(i for i, c in enumerate(student.cells) if c.metadata.get("nbgrader"))
@@ -136,7 +136,7 @@ def test_round_trip_full_marks_for_the_source_zero_for_the_student_copy(students
     (subs / "teacher").mkdir(parents=True)
     (subs / "blank").mkdir()
     for name in ROUND_TRIP:
-        (subs / "teacher" / f"{name}.ipynb").write_bytes(runs.find_notebook(name).read_bytes())
+        (subs / "teacher" / f"{name}.ipynb").write_bytes(notebooks.find_notebook(name).read_bytes())
         (subs / "blank" / f"{name}.ipynb").write_bytes(students[name].read_bytes())
     out = tmp_path / "grades"
     trusted = ["--no-sandbox"] if sandbox.unavailable() else []      # the teacher's own notebooks

@@ -1,9 +1,23 @@
-"""colorlab.bins: the 313 bins, exact soft encoding, priors, rebalancing, annealed mean."""
+"""colorlab.color.bins: the 313 bins, exact soft encoding, priors, rebalancing, annealed mean."""
 import numpy as np
 import pytest
 import torch
 
-from colorlab import bins
+from colorlab.color import bins
+
+
+def soft_encode_bruteforce(ab, k: int = bins.K_NEIGHBOURS, sigma: float = bins.SIGMA):
+    """The same as bins.soft_encode, by comparing every pixel with all 313 centres (slow):
+    ab (N, 2, H, W) → (N, 313, H, W) float64."""
+    ab = torch.as_tensor(ab).double()
+    n, _, h, w = ab.shape
+    centres = torch.from_numpy(bins.ab_bins())
+    d2 = torch.cdist(ab.permute(0, 2, 3, 1).reshape(-1, 2), centres) ** 2
+    best, idx = d2.topk(k, dim=1, largest=False)
+    wgt = torch.exp(-(best - best[:, :1]) / (2 * sigma ** 2))
+    wgt = wgt / wgt.sum(1, keepdim=True)
+    dense = torch.zeros(len(d2), bins.Q, dtype=torch.float64).scatter_(1, idx, wgt)
+    return dense.view(n, h, w, bins.Q).permute(0, 3, 1, 2)
 
 
 def test_published_bins():
@@ -30,7 +44,7 @@ def test_soft_encode_equals_brute_force_where_no_tie():
     ab = random_ab((2, 2, 48, 48))
     ab[0, :, 0, 0] = torch.tensor([300.0, -250.0])  # far outside the table: the fallback path
     fast = bins.soft_encode(ab.float()).double()
-    slow = bins.soft_encode_bruteforce(ab)
+    slow = soft_encode_bruteforce(ab)
     # where the 5th and 6th nearest centres are (nearly) equally far, either is right
     d = torch.cdist(ab.permute(0, 2, 3, 1).reshape(-1, 2), torch.from_numpy(bins.ab_bins()))
     d5, d6 = d.sort(1).values[:, 4], d.sort(1).values[:, 5]

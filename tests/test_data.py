@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from colorlab import data
+from colorlab.data import cache, imageset
 
 FLOWERS = ["daisy", "dandelion", "roses", "sunflowers", "tulips"]
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
@@ -249,7 +250,7 @@ def test_empty_missing_and_all_bad_folders(tmp_path):
 def no_decoding(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("decode() was called: the cache was not used")
-    monkeypatch.setattr(data, "decode", fail)
+    monkeypatch.setattr(imageset, "decode", fail)
 
 
 def test_cache_is_reused_and_invalidated(tmp_path, monkeypatch):
@@ -310,7 +311,7 @@ def test_unwritable_cache_warns_and_still_returns_images(tmp_path, monkeypatch):
     (root / ".colorlab-cache").write_text("blocked")
     (tmp_path / "blocked").write_text("blocked too")
     monkeypatch.setenv("COLORLAB_CACHE", str(tmp_path / "blocked"))
-    monkeypatch.setattr(data, "_warned", False)
+    monkeypatch.setattr(cache, "_warned", False)
     with pytest.warns(UserWarning, match="could not write the image cache"):
         ds = data.load(root, size=8, progress=False)
     assert ds.images[0, 0, 0].tolist() == list(RED)

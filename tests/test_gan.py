@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from colorlab import inference, models, tasks, train
+from colorlab.evaluate import scoring
 from colorlab.__main__ import main
 from tests.test_train import toy_photos
 
@@ -95,7 +96,7 @@ def test_last_pt_holds_both_networks_and_optimizers_and_alone_colours_a_photo(tm
     assert isinstance(tasks.of(loaded), tasks.ConditionalGAN) and tasks.of(loaded).size == 16
     rgb = inference.colorize(loaded, photos[0])
     np.testing.assert_allclose(rgb, inference.colorize(model, photos[0]), atol=1e-6)
-    assert 0 < inference.against_gray(loaded, photos[32:])["auc"] <= 1
+    assert 0 < scoring.against_gray(loaded, photos[32:])["auc"] <= 1
     img = tmp_path / "photo.png"
     Image.fromarray(toy_photos(1, size=40)[0]).save(img)
     assert main(["colorize", str(img), "--model", str(tmp_path), "--out", str(tmp_path / "out")]) == 0

@@ -1,4 +1,5 @@
-"""Tests of ``colorlab.gradcheck``: the comparison line, central differences, relative error."""
+"""Tests of ``colorlab.train.gradcheck``: the comparison line, central differences,
+relative error."""
 from __future__ import annotations
 
 import math

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from colorlab import hints, inference, models, tasks, train
+from colorlab.evaluate import scoring
 from tests.test_train import toy_photos
 
 
@@ -56,7 +57,7 @@ def test_zhang_hints_trains_saves_colours_and_scores(tmp_path):
     assert isinstance(task, tasks.UserHints) and task.hint_kind == "points" and task.size == 16
     rgb = inference.colorize(loaded, photos[0])
     assert rgb.shape == (16, 16, 3)
-    scores = inference.against_gray(loaded, photos[32:])
+    scores = scoring.against_gray(loaded, photos[32:])
     assert 0 < scores["auc"] <= 1
     # hints reach the model through predict_ab (the generic extra batch entries)
     L = tasks.to_lab(torch.from_numpy(photos[32:34]))[:, :1]

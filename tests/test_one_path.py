@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 
 from colorlab import inference, tasks, train
+from colorlab.evaluate import scoring
 from colorlab.__main__ import main
 from tests.test_train import toy_photos
 from tests.toy_models import MaskedClassification, MaskedLogitsNet, MaskedRegression, MaskedRegressionNet
@@ -32,7 +33,7 @@ def test_a_new_model_with_an_extra_input_trains_saves_and_colours(tmp_path):
     assert isinstance(task, MaskedRegression) and task.size == 16
     rgb = inference.colorize(loaded, photos[0])
     assert rgb.shape == (16, 16, 3) and 0 <= rgb.min() and rgb.max() <= 1
-    scores = inference.against_gray(loaded, photos[16:])
+    scores = scoring.against_gray(loaded, photos[16:])
     assert 0 < scores["auc"] <= 1 and scores["ab"].shape == (8, 2, 16, 16)
     np.testing.assert_allclose(inference.colorize(model, photos[0]), rgb, atol=1e-6)
 

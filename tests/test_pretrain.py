@@ -1,4 +1,4 @@
-"""Tests of ``colorlab.pretrain``: the stand-in VGG-16 encoder and local weights files."""
+"""Tests of ``colorlab.train.pretrain``: the stand-in VGG-16 encoder and local weights files."""
 from __future__ import annotations
 
 import numpy as np

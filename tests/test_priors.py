@@ -183,10 +183,10 @@ def test_sweep_points_record_the_same_keys(tmp_path):
     condition's numbers under priors/<metric>; a bad condition fails with a message naming it."""
     import csv
 
-    from colorlab import runs
+    from colorlab.workbook import execute, sweep
     out = tmp_path / "sweep"
-    res = runs.sweep("10", {"color_scale": [0, 50]}, out, fixed={"profile": "smoke", "prior": "uniform"},
-                     progress=False)
+    res = sweep.sweep("10", {"color_scale": [0, 50]}, out, fixed={"profile": "smoke", "prior": "uniform"},
+                      progress=False)
     assert all(r.ok for r in res), [r.error for r in res]
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert len(rows) == 2 and rows[0].keys() == rows[1].keys()
@@ -195,5 +195,5 @@ def test_sweep_points_record_the_same_keys(tmp_path):
         assert all(r[key] for r in rows), key
     assert not any(k.startswith("priors/psnr/scratch") for k in rows[0])   # no list-mode keys
     assert float(rows[0]["priors/psnr/baseline_4x4"]) > float(rows[0]["priors/psnr/gray"]) + 3
-    bad = runs.run("10", {"profile": "smoke", "prior": "green"}, tmp_path / "bad", progress=False)
+    bad = execute.run("10", {"profile": "smoke", "prior": "green"}, tmp_path / "bad", progress=False)
     assert not bad.ok and "prior must be one of imagenet, flowers, uniform" in bad.error

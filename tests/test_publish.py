@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from colorlab import publish, runs
+from colorlab.workbook import publish, record, workbook
+from html_pages import linked_images
 from test_runs import make_notebook
 
 PARAMS = 'profile = "auto"  # smoke | cpu | gpu | auto\nout_dir = "."  # checkpoints\n'
@@ -21,18 +22,18 @@ def run_dir(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wb")
     notebooks = [make_notebook(tmp / "01_plot.ipynb", PLOT, PARAMS),
                  make_notebook(tmp / "02_fail.ipynb", FAIL, PARAMS)]
-    return runs.workbook("smoke", tmp / "run", notebooks, progress=False)
+    return workbook.workbook("smoke", tmp / "run", notebooks, progress=False)
 
 
 def test_every_notebook_has_a_self_contained_page(run_dir):
     for name in ("01_plot", "02_fail"):
         page = (run_dir / f"{name}.html").read_text()
-        assert "<html" in page and publish.linked_images(page) == []
+        assert "<html" in page and linked_images(page) == []
     plot = (run_dir / "01_plot.html").read_text()
     images = re.findall(r'<img[^>]*src="data:image/png;base64,([A-Za-z0-9+/=]{1000,})"', plot)
     assert len(images) == 1                       # the figure, inline
     assert "this notebook fails on purpose" in (run_dir / "02_fail.html").read_text()
-    assert runs.MIME not in plot                  # recorded values are not shown as raw JSON
+    assert record.MIME not in plot                  # recorded values are not shown as raw JSON
     body = plot[plot.index("<body"):]
     assert body.index('href="index.html"') < body.index("<img")   # a way back, at the top
 
@@ -57,7 +58,7 @@ def test_a_failed_export_is_logged_and_marked_not_fatal(tmp_path, monkeypatch, c
         raise RuntimeError("template missing")
     monkeypatch.setattr(publish, "notebook_html", broken)
     nb = make_notebook(tmp_path / "01_plot.ipynb", PLOT, PARAMS)
-    run_dir = runs.workbook("smoke", tmp_path / "run", [nb], progress=False)
+    run_dir = workbook.workbook("smoke", tmp_path / "run", [nb], progress=False)
     (res,) = json.loads((run_dir / "results.json").read_text())["notebooks"]
     assert res["ok"] and res["html"] == "" and "template missing" in res["html_error"]
     assert "no HTML page (RuntimeError: template missing)" in capsys.readouterr().out
@@ -68,4 +69,4 @@ def test_a_failed_export_is_logged_and_marked_not_fatal(tmp_path, monkeypatch, c
 
 def test_linked_images_finds_what_is_not_embedded():
     page = '<img src="data:image/png;base64,AAAA"><img alt="x" src="fig.png"><img src=\'a/b.svg\'>'
-    assert publish.linked_images(page) == ["fig.png", "a/b.svg"]
+    assert linked_images(page) == ["fig.png", "a/b.svg"]

@@ -8,7 +8,7 @@ import pytest
 ipywidgets = pytest.importorskip("ipywidgets")
 
 from colorlab import widgets  # noqa: E402
-from colorlab.widgets import quiz as Q  # noqa: E402
+from colorlab.show.widgets import quiz as Q  # noqa: E402
 
 
 def solid(value, h=20, w=30):

@@ -8,7 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from colorlab import profiles, publish, runs
+from colorlab import profiles
+from colorlab.workbook import execute, notebooks, record, sweep
+from html_pages import linked_images
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +39,7 @@ def nb(tmp_path):
 
 
 def test_parameters_are_read_with_types(nb):
-    p = runs.parameters(nb)
+    p = notebooks.parameters(nb)
     assert list(p) == ["profile", "T", "n", "name"]
     assert p["T"].types == (float,) and p["n"].types == (int, type(None))
     assert p["T"].help == "temperature"
@@ -50,31 +52,31 @@ def test_parameters_are_read_with_types(nb):
     ({"profile": "laptop"}, "unknown profile 'laptop'; valid profiles: smoke, cpu, gpu, auto"),
 ])
 def test_bad_parameters_are_refused_before_any_cell_runs(nb, tmp_path, params, message):
-    with pytest.raises(runs.ParameterError, match=message.replace("(", r"\(").replace("|", r"\|")):
-        runs.run(nb, params, tmp_path / "out")
+    with pytest.raises(notebooks.ParameterError, match=message.replace("(", r"\(").replace("|", r"\|")):
+        execute.run(nb, params, tmp_path / "out")
     assert not (tmp_path / "out" / "toy.ipynb").exists()
 
 
 def test_ints_pass_for_floats_and_none_for_optional(nb):
-    runs.check_parameters(nb, {"T": 1, "n": None, "name": "y"})
+    notebooks.check_parameters(nb, {"T": 1, "n": None, "name": "y"})
 
 
 def test_run_records_and_reads_back(nb, tmp_path):
-    res = runs.run(nb, {"T": 0.5, "name": "ok"}, tmp_path, progress=False)
+    res = execute.run(nb, {"T": 0.5, "name": "ok"}, tmp_path, progress=False)
     assert res.ok and res.results == {"twice_T": 1.0, "name": "ok", "after": 1}
-    assert runs.read(res.output) == res.results
+    assert notebooks.read(res.output) == res.results
 
 
 def test_failing_run_keeps_its_executed_copy(nb, tmp_path):
-    res = runs.run(nb, {"name": "fail"}, tmp_path, progress=False)
+    res = execute.run(nb, {"name": "fail"}, tmp_path, progress=False)
     assert not res.ok and "asked to fail" in res.error
     assert Path(res.output).exists()
-    assert runs.read(res.output) == {"twice_T": 0.76, "name": "fail"}
+    assert notebooks.read(res.output) == {"twice_T": 0.76, "name": "fail"}
 
 
 def test_sweep_writes_table_and_survives_a_failure(nb, tmp_path):
     out = tmp_path / "sweep"
-    results = runs.sweep(nb, {"T": [0.1, 1.0], "name": ["a", "fail"]}, out, progress=False)
+    results = sweep.sweep(nb, {"T": [0.1, 1.0], "name": ["a", "fail"]}, out, progress=False)
     assert [r.ok for r in results] == [True, False, True, False]
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert len(rows) == 4 and rows[0]["T"] == "0.1" and rows[0]["twice_T"] == "0.2"
@@ -84,8 +86,8 @@ def test_sweep_writes_table_and_survives_a_failure(nb, tmp_path):
 
 
 def test_sweep_checks_every_point_first(nb, tmp_path):
-    with pytest.raises(runs.ParameterError):
-        runs.sweep(nb, {"T": [0.1, "x"]}, tmp_path / "s", progress=False)
+    with pytest.raises(notebooks.ParameterError):
+        sweep.sweep(nb, {"T": [0.1, "x"]}, tmp_path / "s", progress=False)
     assert not (tmp_path / "s").exists()
 
 
@@ -161,7 +163,7 @@ def test_clean_strips_outputs_but_keeps_checked_ones(tmp_path):
         cell.execution_count = 3
     nb.metadata["widgets"] = {"state": {}}
     nbformat.write(nb, str(path))
-    assert runs.clean(path) and not runs.clean(path)
+    assert notebooks.clean(path) and not notebooks.clean(path)
     nb = nbformat.read(str(path), as_version=4)
     assert nb.cells[1].outputs == [] and len(nb.cells[2].outputs) == 1
     assert "widgets" not in nb.metadata
@@ -176,8 +178,8 @@ def test_workbook_smoke_run(tmp_path):
     summary = (out / "summary.md").read_text()
     assert r.returncode == 0, summary + r.stderr[-3000:]
     data = json.loads((out / "results.json").read_text())
-    notebooks = [Path(n["notebook"]).stem for n in data["notebooks"]]
-    assert notebooks == [p.stem for p in runs.workbook_notebooks()] and len(notebooks) >= 2
+    stems = [Path(n["notebook"]).stem for n in data["notebooks"]]
+    assert stems == [p.stem for p in notebooks.workbook_notebooks()] and len(stems) >= 2
     assert all(n["ok"] for n in data["notebooks"]) and "Failed: none" in summary
     index = (out / "index.html").read_text()
     for n in data["notebooks"]:
@@ -185,23 +187,23 @@ def test_workbook_smoke_run(tmp_path):
         page = out / (Path(n["notebook"]).stem + ".html")        # every notebook as a web page,
         assert n["html"] == str(page) and n["html_error"] == ""  # linked from index.html,
         assert f'<a href="{page.name}">' in index                 # its figures inline
-        assert "data:image/png;base64," in page.read_text() and publish.linked_images(page.read_text()) == []
+        assert "data:image/png;base64," in page.read_text() and linked_images(page.read_text()) == []
     results = {k: v for n in data["notebooks"] for k, v in n["results"].items()}
     assert results["backprop/z_after"] == 8.5
     assert results["bins/published_count"] == 313
     if "averaging/regression_gap_to_mean" in results:
         for key in ("zhang/colorfulness/T0.38", "zhang/auc/plain", "vgg16/baseline/val_loss"):
             assert isinstance(results[key], float)
-    assert f"| {notebooks[0]} | ok |" in summary
+    assert f"| {stems[0]} | ok |" in summary
 
 
 def test_record_keeps_a_kernel_table_and_shows_no_text(capsys):
-    runs._RESULTS.clear()
-    assert runs.record("t/a", 1.5) == 1.5
-    runs.record("t/b", 2)
-    runs.record("u/c", "x")
-    assert runs.results("t/") == {"t/a": 1.5, "t/b": 2}
-    tab = runs.table("t/")
+    record._RESULTS.clear()
+    assert record.record("t/a", 1.5) == 1.5
+    record.record("t/b", 2)
+    record.record("u/c", "x")
+    assert record.results("t/") == {"t/a": 1.5, "t/b": 2}
+    tab = record.table("t/")
     assert tab.rows == [["t/a", "1.5"], ["t/b", "2"]]
     assert "| t/a | 1.5 |" in tab._repr_markdown_()
     assert "t/a = 1.5" not in capsys.readouterr().out   # recording prints no key = value line
@@ -209,20 +211,20 @@ def test_record_keeps_a_kernel_table_and_shows_no_text(capsys):
 
 def test_check_flags_expectations_that_do_not_hold():
     values = {"auc/model": 0.81, "auc/gray": 0.80, "cf": 40.0}
-    exp = [runs.Expect("auc/model", "model beats gray", above="auc/gray"),
-           runs.Expect("cf", "colourfulness", near=43.0, tol=5.0),
-           runs.Expect("cf", "colourfulness, tight", near=43.0, tol=1.0),
-           runs.Expect("missing", "never recorded", near=1.0, tol=0.1),
-           runs.Expect("auc/gray", "gray below model", below="auc/model")]
-    tab = runs.check(exp, profile="smoke", values=values)
+    exp = [record.Expect("auc/model", "model beats gray", above="auc/gray"),
+           record.Expect("cf", "colourfulness", near=43.0, tol=5.0),
+           record.Expect("cf", "colourfulness, tight", near=43.0, tol=1.0),
+           record.Expect("missing", "never recorded", near=1.0, tol=0.1),
+           record.Expect("auc/gray", "gray below model", below="auc/model")]
+    tab = record.check(exp, profile="smoke", values=values)
     assert [r[-1] for r in tab.rows] == ["yes", "yes", "**NO**", "not recorded", "yes"]
     assert "1 of 5" in tab.note and "smoke" in tab.note
-    assert "All 1" in runs.check(exp[:1], profile="cpu", values=values).note
+    assert "All 1" in record.check(exp[:1], profile="cpu", values=values).note
 
 
 def test_recorded_values_survive_a_module_reload():
     import importlib
-    runs._RESULTS.clear()
-    runs._RESULTS["kept"] = 1.0
-    again = importlib.reload(runs)      # what %autoreload does after an edit to runs.py
+    record._RESULTS.clear()
+    record._RESULTS["kept"] = 1.0
+    again = importlib.reload(record)    # what %autoreload does after an edit to record.py
     assert again.results() == {"kept": 1.0}

@@ -1,23 +1,25 @@
 """The package is layered: each module imports only modules below it, so there is no import
 cycle (imports inside functions count too), and colorlab modules are imported at the top."""
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "colorlab"
+README = PACKAGE.parent / "README.md"
 
 # lowest first; a module may import modules of its own or a lower layer only
 LAYERS = [
-    {"color", "profiles", "files"},
+    {"profiles", "files"},
+    {"color"},
     {"data"},
-    {"bins"},
-    {"losses", "metrics", "toys", "gradcheck", "hints", "descriptors", "color_grid"},
+    {"metrics"},
     {"models"},
     {"tasks"},
     {"train"},
-    {"pretrain", "inference"},
-    {"viz", "widgets", "zoo", "sweep_plots", "publish"},
-    {"bench", "runs", "sandbox"},
-    {"cli_train", "assignments"},
+    {"evaluate"},
+    {"show"},
+    {"bench", "workbook"},
+    {"cli_train", "runs"},
     {"__main__", "__init__"},
 ]
 
@@ -90,3 +92,18 @@ def test_no_import_cycle():
         return seen
     cycles = [m for m in edges if m in reach(m)]
     assert not cycles, f"modules on an import cycle: {sorted(cycles)}"
+
+
+def readme_layers() -> list[set]:
+    """The layers the README's Layout section lists: its lines "  name.py folder/   what…"."""
+    text = README.read_text().split("## Layout", 1)[1].split("```")[1]
+    layers = []
+    for line in text.splitlines():
+        match = re.match(r"^  (\S.*?)(\s{2,}|$)", line)
+        if match:
+            layers.append({re.sub(r"(\.py|/)$", "", n) for n in match.group(1).split()})
+    return layers
+
+
+def test_the_readme_layout_lists_the_layers_that_are_checked():
+    assert readme_layers() == LAYERS

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from colorlab import runs, sweep_plots
+from colorlab.workbook import sweep, sweep_plots
 from test_runs import make_notebook
 
 PARAMS = ('profile = "auto"  # smoke | cpu | gpu | auto\nseed = 0  # seed\n'
@@ -30,7 +30,7 @@ def swept(tmp_path_factory):
     nb = make_notebook(tmp / "toy.ipynb", BODY, PARAMS)
     out = tmp / "out"
     grid = {"T": [0.1, 1.0], "mode": ["a", "fail"], "seed": [0, 1]}
-    results = runs.sweep(nb, grid, out, progress=False)
+    results = sweep.sweep(nb, grid, out, progress=False)
     return nb, out, grid, results
 
 
@@ -102,7 +102,7 @@ def test_failed_points_are_in_the_table_with_their_error(swept):
 def test_resume_keeps_the_points_and_redraws_the_plots(swept):
     nb, out, grid, _ = swept
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("toy[[]*.ipynb")}
-    more = runs.sweep(nb, {**grid, "T": [0.1]}, out, progress=False)
+    more = sweep.sweep(nb, {**grid, "T": [0.1]}, out, progress=False)
     assert all(r.ok for r in more)
     after = {p.name: p.stat().st_mtime_ns for p in out.glob("toy[[]*.ipynb")}
     assert after == before                       # nothing ran again
@@ -117,7 +117,7 @@ def test_a_plot_that_fails_to_draw_costs_only_the_plot(tmp_path, monkeypatch):
     def broken(*a, **k):
         raise RuntimeError("no canvas")
     monkeypatch.setattr(sweep_plots, "plot", broken)
-    res = runs.sweep(nb, {"T": [0.1, 0.4]}, tmp_path / "s", progress=False)
+    res = sweep.sweep(nb, {"T": [0.1, 0.4]}, tmp_path / "s", progress=False)
     assert all(r.ok for r in res)
     md = (tmp_path / "s" / "results.md").read_text()
     assert "| 0.1 |" in md and "No plots: drawing them failed (RuntimeError: no canvas)" in md

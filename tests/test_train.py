@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from colorlab import models, tasks, train
-from colorlab.inference import colorize
+from colorlab.evaluate.inference import colorize
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -269,7 +269,7 @@ def test_torchrun_train_command(tmp_path, free_port):
 
 
 def test_predict_ab_in_batches_equals_all_at_once():
-    from colorlab.inference import predict_ab
+    from colorlab.evaluate.inference import predict_ab
     torch.manual_seed(0)
     L = torch.rand(5, 1, 24, 24) * 100
     for name in ("regression", "zhang_eccv16"):
@@ -291,7 +291,8 @@ class FixedColours(torch.nn.Module):
 
 def test_against_gray_scores_the_truth_the_gray_guess_and_a_model():
     from colorlab import metrics
-    from colorlab.inference import against_gray, predict_ab
+    from colorlab.evaluate.inference import predict_ab
+    from colorlab.evaluate.scoring import against_gray
     photos = toy_photos(n=6, size=16)
     lab = tasks.to_lab(torch.from_numpy(photos))
     truth = against_gray(FixedColours(lab[:, 1:]), photos)

@@ -1,5 +1,5 @@
-"""Tests of colorlab.viz: every helper returns its figure/axes, draws what it should, and refuses
-bad shapes with a ValueError. Fast: the Agg backend, tiny inputs."""
+"""Tests of colorlab.show (``viz``): every helper returns its figure/axes, draws what it should,
+and refuses bad shapes with a ValueError. Fast: the Agg backend, tiny inputs."""
 import matplotlib
 
 matplotlib.use("Agg")

@@ -1,4 +1,4 @@
-"""colorlab.widgets without a browser: the temperature explorer's images, slider and logits."""
+"""colorlab.show.widgets without a browser: the temperature explorer's images, slider and logits."""
 import io
 import math
 

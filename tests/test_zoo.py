@@ -1,9 +1,11 @@
-"""colorlab.zoo: load a notebook's checkpoint or train the model; score colourings on held-out photos."""
+"""colorlab.evaluate.zoo: load a notebook's checkpoint or train the model; and evaluate.scoring,
+the one function that scores colourings of held-out photos."""
 import numpy as np
 import pytest
 import torch
 
-from colorlab import data, hints, inference, metrics, tasks, train, zoo
+from colorlab import data, hints, inference, metrics, models, tasks, train, zoo
+from colorlab.evaluate import scoring
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +62,25 @@ def test_every_catalogue_entry_names_its_checkpoint():
 
 def test_scores_of_the_truth_and_of_gray(photos):
     lab = tasks.to_lab(torch.from_numpy(photos.copy()))
-    truth = zoo.scores(lab[:, 1:], photos)
+    truth = scoring.scores(lab[:, 1:], photos)
     assert truth["auc"] == pytest.approx(1.0, abs=1e-3) and truth["psnr"] > 40
-    gray = zoo.scores(torch.zeros_like(lab[:, 1:]), photos)
+    gray = scoring.scores(torch.zeros_like(lab[:, 1:]), photos)
     assert gray["psnr"] == pytest.approx(metrics.psnr(metrics.gray_baseline(photos), photos), abs=0.05)
     assert gray["auc"] < truth["auc"] and gray["colorfulness"] < 1.0 < truth["colorfulness"]
 
+
+
+def test_against_gray_is_scores_of_the_model_and_of_gray(photos):
+    """One scoring function: against_gray reports scores() of its prediction and of ab = 0."""
+    torch.manual_seed(0)
+    s = scoring.against_gray(models.build("zhang_eccv16", width=0.125), photos, T=0.5)
+    lab = tasks.to_lab(torch.from_numpy(photos.copy()))
+    model = scoring.scores(s["ab"], photos, lab=lab)
+    gray = scoring.scores(torch.zeros_like(s["ab"]), photos, lab=lab)
+    assert all(s[k] == v for k, v in model.items())
+    assert (s["psnr_gray"], s["auc_gray"], s["auc_rebalanced_gray"]) == (
+        gray["psnr"], gray["auc"], gray["auc_rebalanced"])
+    assert s["beats_gray"] == (s["auc"] > s["auc_gray"])
 
 def test_given_inputs(tmp_path, photos):
     model = zoo.load_or_train("11-zhang_hints", tmp_path, profile="smoke")

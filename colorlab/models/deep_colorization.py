@@ -2,7 +2,7 @@
 
 Not a convolutional network: every pixel is described by a fixed feature vector, and a small
 fully connected network maps that vector to the pixel's colour. Then a joint bilateral filter,
-guided by the gray image, smooths the colours within regions (``colorlab.descriptors``).
+guided by the gray image, smooths the colours within regions (``colorlab.models.descriptors``).
 
     L (N, 1, H, W) in [0, 100]
     descriptors   7x7 patch of L/100 (49) ⊕ DAISY (104) ⊕ semantic (C)       (N, D, H, W)
@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from colorlab import descriptors
+from . import descriptors
 
 from .common import crop, pad_to_multiple
 from .vgg16 import GrayClassifier, vgg_input

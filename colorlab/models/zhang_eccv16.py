@@ -37,7 +37,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from colorlab import color_grid
+from colorlab.color import grid as color_grid
 
 from .common import channels, crop, pad_to_multiple
 

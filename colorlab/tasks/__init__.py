@@ -3,6 +3,7 @@
 - ``base``: :class:`Task`, the registry (``TASKS``), ``for_model`` / ``from_state`` / ``of``;
 - ``recipes``: every method's recipe (lr, schedule, epochs per profile), declared once;
 - ``batches``: photos → Lab batches (crops, flips); ``hint_simulation``: simulated user hints;
+- ``losses``: the papers' loss functions (MSE, rebalanced soft cross-entropy, blurred MSE);
 - ``regression`` (Hultgren et al., Baldassarre et al.), ``zhang_eccv16`` (Zhang et al. 2016,
   Massachi's colour input), ``vgg16`` (the stand-in species classifier), ``unet`` (Nazeri et
   al.: L1 and the conditional GAN), ``deep_colorization`` (Cheng et al.), ``zhang_hints``

@@ -32,7 +32,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorlab import bins, metrics, models, profiles
+from colorlab import metrics, models, profiles
+from colorlab.color import bins
 from colorlab.tasks import batches
 from colorlab.tasks.recipes import RECIPES, Recipe
 

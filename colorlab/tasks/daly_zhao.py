@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from colorlab import losses
+from colorlab.tasks import losses
 from colorlab.models.daly_zhao import uv01_of, uv01_to_ab
 from colorlab.tasks.base import Task, register, unwrap
 from colorlab.tasks.hint_simulation import HINT_KINDS, WithHints

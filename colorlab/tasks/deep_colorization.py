@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from colorlab import losses
+from colorlab.tasks import losses
 from colorlab.tasks.base import Task, register, unwrap
 from colorlab.tasks.recipes import RECIPES
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from colorlab import hints
+from colorlab.data import hints
 
 HINT_KINDS = ("points", "circles")
 

@@ -5,7 +5,7 @@ with this task too, each with its own row of ``recipes.RECIPES`` (``task.use_rec
 """
 from __future__ import annotations
 
-from colorlab import losses
+from colorlab.tasks import losses
 from colorlab.tasks.base import Task, register, unwrap
 from colorlab.tasks.recipes import RECIPES
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from colorlab import bins, color_grid, losses
+from colorlab.color import bins, grid as color_grid
+from colorlab.tasks import losses
 from colorlab.tasks.base import Task, logits_to_ab, register, unwrap
 from colorlab.tasks.recipes import RECIPES
 

@@ -5,7 +5,9 @@
 - ``history``: :class:`History`, every epoch's row and every step's logs;
 - ``checkpoint``: atomic writes, safe reads, ``load_model``;
 - ``device``: ``pick_device``, ``autocast_for``; ``distributed``: torchrun's processes;
-- ``feeding``: which photos each step sees, seeded by (seed, epoch, step).
+- ``feeding``: which photos each step sees, seeded by (seed, epoch, step);
+- ``pretrain``: a pretrained VGG-16 encoder without downloads (notebooks 04, 06, 08);
+- ``gradcheck``: hand-derived gradients against PyTorch's (notebook 02).
 
 Everything notebooks and users call is here as ``train.X`` (``train.fit``, ``train.load_model``).
 """

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from colorlab import data
+from colorlab.data import cache, imageset
 
 
 def bmp_folder(root, colors=((255, 0, 0), (0, 255, 0), (0, 0, 255))):
@@ -22,14 +23,14 @@ def bmp_folder(root, colors=((255, 0, 0), (0, 255, 0), (0, 0, 255))):
 @pytest.fixture
 def settled(monkeypatch):
     """Pretend every file was last changed long ago, so its remembered hash can be trusted."""
-    monkeypatch.setattr(data, "SETTLE_NS", -10 ** 18)
+    monkeypatch.setattr(cache, "SETTLE_NS", -10 ** 18)
 
 
 def forbid(monkeypatch, *names):
     for name in names:
         def fail(*args, _name=name, **kwargs):
             raise AssertionError(f"data.{_name} was called")
-        monkeypatch.setattr(data, name, fail)
+        monkeypatch.setattr(imageset if name == "decode" else cache, name, fail)
 
 
 def test_an_edit_that_keeps_size_and_mtime_is_seen(tmp_path):
@@ -80,8 +81,8 @@ def test_a_just_written_file_is_hashed_again_until_it_settles(tmp_path, monkeypa
     root = bmp_folder(tmp_path / "photos")
     data.load(root, size=8, progress=False)
     hashed = []
-    real = data._file_hash
-    monkeypatch.setattr(data, "_file_hash", lambda p: hashed.append(p.name) or real(p))
+    real = cache._file_hash
+    monkeypatch.setattr(cache, "_file_hash", lambda p: hashed.append(p.name) or real(p))
     data.load(root, size=8, progress=False)
     assert sorted(hashed) == ["0.bmp", "1.bmp", "2.bmp"]
 

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from colorlab import data
+from colorlab.data import cache
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="needs POSIX symlinks")
 
@@ -23,7 +24,7 @@ def linked(tmp_path, monkeypatch):
     elsewhere.mkdir()
     os.symlink(elsewhere, root / data.CACHE_DIRNAME)
     monkeypatch.setenv("COLORLAB_CACHE", str(tmp_path / "home"))
-    monkeypatch.setattr(data, "_said_links", set(), raising=False)   # warn again
+    monkeypatch.setattr(cache, "_said_links", set())   # warn again
     return root, elsewhere, tmp_path / "home"
 
 

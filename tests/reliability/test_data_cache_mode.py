@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from colorlab import data
+from colorlab.data import imageset
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
 
@@ -49,7 +50,7 @@ def test_a_student_can_use_a_cache_they_cannot_write(tmp_path, umask, monkeypatc
         return                                               # root reads anything anyway
     os.chmod(root / ".colorlab-cache", 0o555)
     try:
-        monkeypatch.setattr(data, "decode", lambda *a, **k: pytest.fail("decoded again"))
+        monkeypatch.setattr(imageset, "decode", lambda *a, **k: pytest.fail("decoded again"))
         again = data.load(root, size=8, progress=False)
         assert again.paths == first.paths
     finally:

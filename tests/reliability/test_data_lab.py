@@ -65,9 +65,12 @@ def test_lab_of_a_subset_and_of_nothing(photos):
 
 
 def test_data_imports_nothing_above_color():
-    """The layering is color, files -> bins -> data -> tasks ...: data must not pull in tasks."""
+    """The layering is files, color -> data -> models -> tasks ...: loading photos needs only the
+    colour spaces (not even the bins) and data's own modules, never tasks or models."""
     code = ("import sys, colorlab.data; "
             "print(' '.join(m for m in sys.modules if m.startswith('colorlab')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert set(out.stdout.split()) <= {"colorlab", "colorlab.color", "colorlab.bins",
-                                       "colorlab.data", "colorlab.files"}
+    assert set(out.stdout.split()) == {"colorlab", "colorlab.color", "colorlab.color.spaces",
+                                       "colorlab.files", "colorlab.data", "colorlab.data.cache",
+                                       "colorlab.data.folders", "colorlab.data.images",
+                                       "colorlab.data.imageset"}

@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from colorlab import data
+from colorlab.data.folders import _unit_hash
 
 CAFE = b"caf\xe9.png"                      # "café" in Latin-1: not valid UTF-8
 
@@ -53,12 +54,12 @@ def test_split_hashes_the_bytes_of_the_name(tmp_path):
     root = folder_with_latin1_names(tmp_path / "zip")
     ds = data.load(root, size=8, progress=False)
     i = [os.fsencode(r) for r in ds.relpaths].index(CAFE)
-    u = data._unit_hash(ds.relpaths[i])
+    u = _unit_hash(ds.relpaths[i])
     assert 0 <= u < 1
     _, below = ds.split(u)                             # val iff hash < fraction
     _, above = ds.split(min(1.0, u + 1e-12))
     assert ds.paths[i] not in below.paths and ds.paths[i] in above.paths
-    assert data._unit_hash("daisy/a.jpg") == data._unit_hash(os.fsdecode(b"daisy/a.jpg"))
+    assert _unit_hash("daisy/a.jpg") == _unit_hash(os.fsdecode(b"daisy/a.jpg"))
 
 
 def test_limit_works_and_is_deterministic(tmp_path):

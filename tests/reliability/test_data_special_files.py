@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from colorlab import data
+from colorlab.data import cache
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
 
@@ -54,8 +55,8 @@ def test_a_file_larger_than_any_photo_is_skipped_unread(tmp_path, monkeypatch):
     with open(root / "huge.jpg", "wb") as f:       # sparse: takes no room on the disk
         f.truncate(600 * 2 ** 20)                   # 600 MiB: past MAX_FILE_BYTES
     hashed = []
-    real_hash = data._file_hash
-    monkeypatch.setattr(data, "_file_hash", lambda p: hashed.append(p.name) or real_hash(p))
+    real_hash = cache._file_hash
+    monkeypatch.setattr(cache, "_file_hash", lambda p: hashed.append(p.name) or real_hash(p))
     ds = data.load(root, size=8, progress=False)
     assert len(ds) == 4 and "huge.jpg" not in hashed
     assert "larger than any photo" in reasons(ds)["huge.jpg"]

@@ -10,7 +10,7 @@ import sys
 import nbformat
 import pytest
 
-from colorlab import runs, sandbox
+from colorlab.workbook import notebooks, sandbox
 from colorlab.__main__ import main
 
 pytest.importorskip("nbgrader")
@@ -22,7 +22,7 @@ def test_grade_without_a_working_sandbox_is_refused_saying_how_to_install_one(tm
     monkeypatch.setattr(sandbox, "BWRAP", "colorlab-no-such-bwrap")
     monkeypatch.setattr(sandbox, "_checked", {})
     (tmp_path / "subs" / "ann").mkdir(parents=True)
-    (tmp_path / "subs" / "ann" / f"{NB}.ipynb").write_bytes(runs.find_notebook(NB).read_bytes())
+    (tmp_path / "subs" / "ann" / f"{NB}.ipynb").write_bytes(notebooks.find_notebook(NB).read_bytes())
     assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
@@ -38,12 +38,12 @@ def test_assignments_does_not_overwrite_a_worked_copy_unless_forced(tmp_path, ca
     assert len(err.splitlines()) == 1 and str(worked) in err and "--force" in err
     assert worked.read_text() == "a student's worked copy"
     assert main(["assignments", "02", "--out", str(tmp_path), "--force"]) == 0
-    assert runs.load_notebook(worked).cells
+    assert notebooks.load_notebook(worked).cells
 
 
-@pytest.mark.skipif(sandbox.unavailable() is not None, reason=f"no sandbox: {sandbox.unavailable()}")
+@pytest.mark.skipif(sandbox.not_installed() is not None, reason=f"no sandbox: {sandbox.not_installed()}")
 def test_a_notebook_that_never_ends_scores_zero_at_the_time_limit(tmp_path):
-    source = runs.load_notebook(runs.find_notebook(NB))
+    source = notebooks.load_notebook(notebooks.find_notebook(NB))
     nb = copy.deepcopy(source)
     params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     nb.cells = [params, nbformat.v4.new_code_cell("while True:\n    pass")]
@@ -55,3 +55,10 @@ def test_a_notebook_that_never_ends_scores_zero_at_the_time_limit(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     row = next(r for r in csv.DictReader((tmp_path / "out" / "grades.csv").open()) if r["notebook"] == NB)
     assert float(row["score"]) == 0 and "time limit" in row["reason"]
+
+
+@pytest.mark.skipif(sandbox.not_installed() is not None, reason=f"no sandbox: {sandbox.not_installed()}")
+def test_an_installed_sandbox_works_wherever_the_clone_lies():
+    """bwrap installed and run as root: the sandbox must work, also for an interpreter or a
+    package under /tmp (a clone there once hid them under the sandbox's own private /tmp)."""
+    assert sandbox.unavailable() is None

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from colorlab.widgets import quiz as Q
+from colorlab.show.widgets import quiz as Q
 
 GOOD = {"format": Q.FORMAT, "seed": 0, "items": [],
         "answers": [{"item": "fake 0", "position": 0, "truth": "fake", "answer": "real",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from colorlab import publish, runs
+from colorlab.workbook import execute, notebooks, publish, record, sweep, workbook
 
 
 def full_disk_at(monkeypatch, folder):
@@ -62,12 +62,12 @@ def papermill_disk_fills_at_write(monkeypatch, n):
 def test_a_full_disk_during_execution_keeps_the_earlier_executed_notebook(toy_notebook, tmp_path,
                                                                          monkeypatch, hang_limit):
     nb, out = toy_notebook(), tmp_path / "out"
-    first = runs.run(nb, {"T": 0.5}, out, progress=False, html=False)
+    first = execute.run(nb, {"T": 0.5}, out, progress=False, html=False)
     assert first.ok, first.error
     papermill_disk_fills_at_write(monkeypatch, 2)
-    second = runs.run(nb, {"T": 2.0}, out, progress=False, html=False)
+    second = execute.run(nb, {"T": 2.0}, out, progress=False, html=False)
     assert not second.ok and "No space left" in second.error and second.results == {}
-    assert runs.read(out / "toy.ipynb") == {"twice_T": 1.0}          # the first run, whole
+    assert notebooks.read(out / "toy.ipynb") == {"twice_T": 1.0}     # the first run, whole
     assert sorted(p.name for p in out.iterdir()) == ["toy.ipynb"]    # no partial copy left
 
 
@@ -76,9 +76,9 @@ def test_a_notebook_cut_short_by_an_earlier_crash_is_run_again(toy_notebook, tmp
     nb, out = toy_notebook(), tmp_path / "out"
     out.mkdir()
     (out / "toy[T=0.1].ipynb").write_text('{"cells": [{"cell_type": "code", "sou')
-    (res,) = runs.sweep(nb, {"T": [0.1]}, out, progress=False)
+    (res,) = sweep.sweep(nb, {"T": [0.1]}, out, progress=False)
     assert res.ok and res.results == {"twice_T": 0.2}
-    assert runs.read(out / "toy[T=0.1].ipynb") == {"twice_T": 0.2}
+    assert notebooks.read(out / "toy[T=0.1].ipynb") == {"twice_T": 0.2}
     assert "toy[T=0.1].ipynb cannot be read" in capsys.readouterr().out
 
 
@@ -88,45 +88,45 @@ def test_a_partial_copy_left_by_a_killed_run_is_removed_by_the_next(toy_notebook
     dead = 2 ** 22 + 12345                 # above the usual pid_max: no such process
     left = out / f".toy.{dead}-0badf00d.ipynb"
     left.write_text("{")
-    assert runs.run(nb, {}, out, progress=False, html=False).ok
+    assert execute.run(nb, {}, out, progress=False, html=False).ok
     assert not left.exists()
 
 
 def test_a_full_disk_while_the_web_page_is_written_keeps_the_old_page(toy_notebook, tmp_path,
                                                                       monkeypatch):
     nb, out = toy_notebook(), tmp_path / "out"
-    res = runs.run(nb, {}, out, progress=False)
+    res = execute.run(nb, {}, out, progress=False)
     page = Path(res.html)
     good = page.read_text()
     full_disk_at(monkeypatch, out)
     with pytest.raises(OSError) as e:
-        publish.notebook_html(res.output, hide_mimes=(runs.MIME,))
+        publish.notebook_html(res.output, hide_mimes=(record.MIME,))
     assert e.value.errno == errno.ENOSPC
     assert page.read_text() == good and good.rstrip().endswith("</html>")
     assert sorted(p.name for p in out.iterdir()) == ["toy.html", "toy.ipynb"]
 
 
 def outcome(T):
-    return runs.RunResult("toy.ipynb", f"toy[T={T}].ipynb", True, 1.0, {"T": T}, {"twice_T": 2 * T})
+    return execute.RunResult("toy.ipynb", f"toy[T={T}].ipynb", True, 1.0, {"T": T}, {"twice_T": 2 * T})
 
 
 def test_a_full_disk_while_the_table_is_written_keeps_the_old_table(tmp_path, monkeypatch):
-    runs.write_table(tmp_path, ["T"], [outcome(0.1), outcome(0.5)], "toy")
+    sweep.write_table(tmp_path, ["T"], [outcome(0.1), outcome(0.5)], "toy")
     before = {n: (tmp_path / n).read_text() for n in ("results.csv", "results.md")}
     full_disk_at(monkeypatch, tmp_path)
     with pytest.raises(OSError):
-        runs.write_table(tmp_path, ["T"], [outcome(0.1), outcome(0.5), outcome(1.0)], "toy")
+        sweep.write_table(tmp_path, ["T"], [outcome(0.1), outcome(0.5), outcome(1.0)], "toy")
     assert {n: (tmp_path / n).read_text() for n in before} == before
 
 
 def test_a_full_disk_while_the_summary_is_written_keeps_the_old_one(tmp_path, monkeypatch):
-    done = runs.RunResult("01_x.ipynb", str(tmp_path / "01_x.ipynb"), True, 1.0, {}, {"a": 1})
-    runs.write_summary(tmp_path, "smoke", [done])
+    done = execute.RunResult("01_x.ipynb", str(tmp_path / "01_x.ipynb"), True, 1.0, {}, {"a": 1})
+    workbook.write_summary(tmp_path, "smoke", [done])
     names = ("results.json", "summary.md", "index.html")
     before = {n: (tmp_path / n).read_text() for n in names}
     full_disk_at(monkeypatch, tmp_path)
     with pytest.raises(OSError):
-        runs.write_summary(tmp_path, "smoke", [done, done])
+        workbook.write_summary(tmp_path, "smoke", [done, done])
     assert {n: (tmp_path / n).read_text() for n in names} == before
     assert json.loads(before["results.json"])["profile"] == "smoke"
 
@@ -140,7 +140,7 @@ def test_a_symlink_at_a_runs_outputs_is_replaced_not_written_through(toy_noteboo
         if live:
             (elsewhere / name).write_text("keep me")
         (out / name).symlink_to(elsewhere / name)
-    res = runs.run(nb, {}, out, progress=False)
+    res = execute.run(nb, {}, out, progress=False)
     assert res.ok and res.html, (res.error, res.html_error)
     for name in ("toy.ipynb", "toy.html"):
         assert not (out / name).is_symlink() and (out / name).stat().st_size > 1000
@@ -158,8 +158,8 @@ def test_a_symlink_at_a_tables_or_summarys_name_is_replaced(tmp_path, live):
         if live:
             (victim / name).write_text("keep me")
         (out / name).symlink_to(victim / name)
-    runs.write_table(out, ["T"], [outcome(0.1), outcome(0.5)], "toy")
-    done = runs.RunResult("01_x.ipynb", str(out / "01_x.ipynb"), True, 1.0, {}, {"a": 1})
-    runs.write_summary(out, "smoke", [done])
+    sweep.write_table(out, ["T"], [outcome(0.1), outcome(0.5)], "toy")
+    done = execute.RunResult("01_x.ipynb", str(out / "01_x.ipynb"), True, 1.0, {}, {"a": 1})
+    workbook.write_summary(out, "smoke", [done])
     assert not any((out / n).is_symlink() for n in names)
     assert [p.read_text() for p in victim.iterdir()] == (["keep me"] * len(names) if live else [])

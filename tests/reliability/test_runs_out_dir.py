@@ -5,8 +5,8 @@ from pathlib import Path
 
 import nbformat
 
-from colorlab import runs
 from colorlab.__main__ import main
+from colorlab.workbook import execute, notebooks, sweep
 
 PARAMS = ('profile = "auto"  # smoke | cpu | gpu | auto\n'
           'out_dir = "../runs/interactive"  # checkpoints go here\n'
@@ -35,7 +35,7 @@ def test_run_out_puts_the_notebooks_checkpoints_in_that_folder(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path / "here")
     assert main(["run", str(nb), "--out", "mine", "-p", "T", "0.5"]) == 0
     out = (tmp_path / "here" / "mine").resolve()
-    assert runs.read(out / "toy.ipynb")["out_dir"] == str(out)
+    assert notebooks.read(out / "toy.ipynb")["out_dir"] == str(out)
     assert (out / "last.pt").read_text() == "0.5"
     assert not (tmp_path / "runs").exists()           # not the notebook's ../runs/interactive
 
@@ -44,7 +44,7 @@ def test_an_out_dir_given_relative_is_taken_from_where_you_are(tmp_path, monkeyp
     nb = make_notebook(tmp_path / "toy.ipynb")
     (tmp_path / "here").mkdir()
     monkeypatch.chdir(tmp_path / "here")
-    res = runs.run(nb, {"out_dir": "ckpt"}, "executed", progress=False)
+    res = execute.run(nb, {"out_dir": "ckpt"}, "executed", progress=False)
     assert res.ok, res.error
     assert res.results["out_dir"] == str((tmp_path / "here" / "ckpt").resolve())
     assert (tmp_path / "here" / "ckpt" / "last.pt").exists()
@@ -53,14 +53,14 @@ def test_an_out_dir_given_relative_is_taken_from_where_you_are(tmp_path, monkeyp
 def test_a_notebook_without_out_dir_is_run_without_one(tmp_path):
     nb = make_notebook(tmp_path / "toy.ipynb", params="T = 0.38\n",
                        body="from colorlab import runs\nruns.record('T', T)\n")
-    res = runs.run(nb, {}, tmp_path / "out", progress=False)
+    res = execute.run(nb, {}, tmp_path / "out", progress=False)
     assert res.ok and "out_dir" not in res.params
 
 
 def test_each_sweep_point_gets_its_own_checkpoint_folder(tmp_path):
     nb = make_notebook(tmp_path / "toy.ipynb")
     out = tmp_path / "sweep"
-    results = runs.sweep(nb, {"T": [0.1, 0.5]}, out, progress=False)
+    results = sweep.sweep(nb, {"T": [0.1, 0.5]}, out, progress=False)
     assert [r.ok for r in results] == [True, True]
     folders = [Path(r.results["out_dir"]) for r in results]
     assert folders == [(out / "toy[T=0.1]").resolve(), (out / "toy[T=0.5]").resolve()]

@@ -6,7 +6,7 @@ import csv
 import nbformat
 import pytest
 
-from colorlab import runs
+from colorlab.workbook import execute, notebooks, sweep
 
 PARAMS = ('profile = "auto"  # smoke | cpu | gpu | auto\n'
           'T = 0.38  # temperature\nname = "x"\n')
@@ -40,8 +40,8 @@ def rows(out) -> list[dict]:
 
 def test_a_second_sweep_keeps_the_first_ones_points_and_lists_all(nb, tmp_path):
     out = tmp_path / "sweep"
-    runs.sweep(nb, {"T": [0.1, 0.5]}, out, progress=False)
-    second = runs.sweep(nb, {"T": [0.5, 1.0]}, out, progress=False)
+    sweep.sweep(nb, {"T": [0.1, 0.5]}, out, progress=False)
+    second = sweep.sweep(nb, {"T": [0.5, 1.0]}, out, progress=False)
     assert executions(nb) == ["0.1", "0.5", "1.0"]          # T=0.5 was not run again
     assert [r.ok for r in second] == [True, True] and second[0].results == {"twice_T": 1.0}
     assert [(r["T"], r["twice_T"], r["ok"]) for r in rows(out)] == [
@@ -52,20 +52,20 @@ def test_a_second_sweep_keeps_the_first_ones_points_and_lists_all(nb, tmp_path):
 
 def test_a_failed_points_error_is_in_the_table_and_it_runs_again(nb, tmp_path):
     out = tmp_path / "sweep"
-    first = runs.sweep(nb, {"T": [0.1], "name": ["fail"]}, out, progress=False)
+    first = sweep.sweep(nb, {"T": [0.1], "name": ["fail"]}, out, progress=False)
     assert not first[0].ok
     (row,) = rows(out)
     assert row["ok"] == "False" and "RuntimeError: asked to fail" in row["error"]
     assert "RuntimeError: asked to fail" in (out / "results.md").read_text()
-    runs.sweep(nb, {"T": [0.1], "name": ["fail"]}, out, progress=False)
+    sweep.sweep(nb, {"T": [0.1], "name": ["fail"]}, out, progress=False)
     assert executions(nb) == ["0.1", "0.1"]                  # a failed point is not kept
 
 
 def test_a_folder_swept_with_other_fixed_parameters_is_refused(nb, tmp_path):
     out = tmp_path / "sweep"
-    runs.sweep(nb, {"T": [0.1]}, out, {"profile": "smoke"}, progress=False)
-    with pytest.raises(runs.ParameterError, match=r"ran with .*'profile': 'smoke'.*another folder"):
-        runs.sweep(nb, {"T": [0.1]}, out, {"profile": "cpu"}, progress=False)
+    sweep.sweep(nb, {"T": [0.1]}, out, {"profile": "smoke"}, progress=False)
+    with pytest.raises(notebooks.ParameterError, match=r"ran with .*'profile': 'smoke'.*another folder"):
+        sweep.sweep(nb, {"T": [0.1]}, out, {"profile": "cpu"}, progress=False)
     assert executions(nb) == ["0.1"]
 
 
@@ -74,5 +74,5 @@ def test_an_interrupted_run_counts_as_failed(tmp_path):
     nb.metadata["papermill"] = {"parameters": {"T": 0.1}, "end_time": None, "exception": None}
     nb.cells = [nbformat.v4.new_code_cell("1")]
     nbformat.write(nb, str(tmp_path / "toy[T=0.1].ipynb"))
-    res = runs.executed(tmp_path / "toy[T=0.1].ipynb")
+    res = execute.executed(tmp_path / "toy[T=0.1].ipynb")
     assert not res.ok and "did not finish" in res.error and res.params == {"T": 0.1}

@@ -4,21 +4,21 @@ import csv
 
 import pytest
 
-from colorlab import runs
 from colorlab.__main__ import main
+from colorlab.workbook import execute, sweep
 
 
 def test_ctrl_c_keeps_the_finished_points_and_says_how_to_resume(toy_notebook, tmp_path,
                                                                  monkeypatch, capsys, hang_limit):
     nb, out = toy_notebook(), tmp_path / "out"
-    real_run, started = runs.run, []
+    real_run, started = execute.run, []
 
     def run_then_ctrl_c(*args, **kwargs):
         started.append(args)
         if len(started) == 2:
             raise KeyboardInterrupt
         return real_run(*args, **kwargs)
-    monkeypatch.setattr(runs, "run", run_then_ctrl_c)
+    monkeypatch.setattr(sweep, "run", run_then_ctrl_c)
     argv = ["sweep", str(nb), "-p", "T", "0.1,0.2,0.3", "--out", str(out)]
     try:
         code = main(argv)
@@ -33,6 +33,6 @@ def test_ctrl_c_keeps_the_finished_points_and_says_how_to_resume(toy_notebook, t
                                 f"--out {out}")
     with open(out / "results.csv", newline="") as f:
         assert [(r["T"], r["ok"], r["twice_T"]) for r in csv.DictReader(f)] == [("0.1", "True", "0.2")]
-    earlier = runs.earlier_points(out, nb)
+    earlier = sweep.earlier_points(out, nb)
     assert list(earlier) == ["toy[T=0.1]"] and earlier["toy[T=0.1]"].ok   # resuming keeps it
     assert not list(out.glob(".*.ipynb"))                                  # no partial copy

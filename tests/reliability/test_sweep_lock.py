@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from colorlab import runs
 from colorlab.__main__ import main
+from colorlab.workbook import sweep
 
 # another process takes the folder's lock, as a running sweep does, and holds it until killed
 HOLD = ("import fcntl, os, sys, time\n"
@@ -40,9 +40,9 @@ def no_point_runs(*args, **kwargs):
 def test_a_second_sweep_into_a_busy_folder_is_refused_naming_the_other(toy_notebook, tmp_path,
                                                                       other_sweep, monkeypatch,
                                                                       hang_limit):
-    monkeypatch.setattr(runs, "run", no_point_runs)
+    monkeypatch.setattr(sweep, "run", no_point_runs)
     with pytest.raises(OSError) as e:
-        runs.sweep(toy_notebook(), {"T": [0.1]}, tmp_path / "out", progress=False)
+        sweep.sweep(toy_notebook(), {"T": [0.1]}, tmp_path / "out", progress=False)
     message = str(e.value)
     assert str(tmp_path / "out") in message and f"process {other_sweep.pid}" in message
     assert not (tmp_path / "out" / "results.csv").exists()
@@ -50,7 +50,7 @@ def test_a_second_sweep_into_a_busy_folder_is_refused_naming_the_other(toy_noteb
 
 def test_the_cli_says_so_in_one_line(toy_notebook, tmp_path, other_sweep, monkeypatch, capsys,
                                      hang_limit):
-    monkeypatch.setattr(runs, "run", no_point_runs)
+    monkeypatch.setattr(sweep, "run", no_point_runs)
     code = main(["sweep", str(toy_notebook()), "-p", "T", "0.1", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1
@@ -60,5 +60,5 @@ def test_the_cli_says_so_in_one_line(toy_notebook, tmp_path, other_sweep, monkey
 def test_the_lock_ends_with_its_process(toy_notebook, tmp_path, other_sweep, hang_limit):
     other_sweep.kill()
     other_sweep.wait(timeout=30)
-    (res,) = runs.sweep(toy_notebook(), {"T": [0.1]}, tmp_path / "out", progress=False)
+    (res,) = sweep.sweep(toy_notebook(), {"T": [0.1]}, tmp_path / "out", progress=False)
     assert res.ok and (tmp_path / "out" / "results.csv").exists()

@@ -1,7 +1,7 @@
 """Plots of a sweep: one PNG per swept parameter, drawn from the sweep's ``results.csv``.
 
 A sweep's table has the swept parameters first, then ``ok``, ``seconds``, the recorded results and
-``error`` (``runs.write_table``). For every parameter with two or more values this module draws
+``error`` (:func:`colorlab.workbook.sweep.write_table`). For every parameter with two or more values this module draws
 ``plot_<name>.png``: the parameter's values along x (a numeric axis for numbers, one slot per value
 otherwise), one small panel per recorded number that changes across the sweep, and one line per
 value of the other swept parameters. Panels come in the order of how far the parameters move the
@@ -48,7 +48,7 @@ class Stat:
 
 
 @dataclass
-class Table:
+class SweepTable:
     """A sweep's results.csv: parameter columns, result columns, rows as ``{column: text}``."""
     params: list[str]
     keys: list[str]
@@ -58,8 +58,8 @@ class Table:
         return [r for r in self.rows if r.get("ok") == "True"]
 
 
-def read_table(path) -> Table:
-    """results.csv → :class:`Table` (parameters are the columns before ``ok``, results those
+def read_table(path) -> SweepTable:
+    """results.csv → :class:`SweepTable` (parameters are the columns before ``ok``, results those
     between ``seconds`` and ``error``)."""
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
@@ -69,10 +69,10 @@ def read_table(path) -> Table:
         raise ValueError(f"{path} is not a sweep's results.csv (no ok/seconds columns)")
     ok, sec = header.index("ok"), header.index("seconds")
     end = header.index("error") if "error" in header else len(header)
-    return Table(header[:ok], header[sec + 1:end], rows)
+    return SweepTable(header[:ok], header[sec + 1:end], rows)
 
 
-def number(text: str) -> float | None:
+def cell_number(text: str) -> float | None:
     """A CSV cell as a float (``nan`` and ``inf`` included), or None if it is not a number."""
     if text in ("True", "False"):
         return None
@@ -88,13 +88,13 @@ def shown(value: str) -> str:
     return value if value != "" else "default"
 
 
-def numeric_keys(table: Table) -> list[str]:
+def numeric_keys(table: SweepTable) -> list[str]:
     """Result columns that hold a number in every successful row that has them, and whose
     finite values are not all the same (a constant says nothing about the parameters)."""
     keys = []
     for k in table.keys:
         cells = [r[k] for r in table.ok_rows() if r.get(k, "") != ""]
-        values = [number(c) for c in cells]
+        values = [cell_number(c) for c in cells]
         if not cells or any(v is None for v in values):
             continue
         finite = {v for v in values if math.isfinite(v)}
@@ -103,7 +103,7 @@ def numeric_keys(table: Table) -> list[str]:
     return keys
 
 
-def seed_only(table: Table, key: str) -> bool:
+def seed_only(table: SweepTable, key: str) -> bool:
     """True when ``key`` changes with the seed but not with any other swept parameter (a
     notebook's part that those parameters do not touch): its panels would show seed noise only."""
     others = [p for p in swept(table) if p != SEED]
@@ -111,14 +111,14 @@ def seed_only(table: Table, key: str) -> bool:
         return False
     by_seed: dict[str, set] = {}
     for r in table.ok_rows():
-        v = number(r.get(key, ""))
+        v = cell_number(r.get(key, ""))
         if v is not None and math.isfinite(v):
             by_seed.setdefault(r.get(SEED, ""), set()).add(v)
     per_seed = [vs.pop() for vs in by_seed.values() if len(vs) == 1]
     return len(per_seed) == len(by_seed) and len(set(per_seed)) > 1
 
 
-def effect(table: Table, key: str) -> float:
+def effect(table: SweepTable, key: str) -> float:
     """How far the swept parameters move ``key``, in units of the seeds' spread.
 
     The range of the per-condition means (a condition: one value of every swept parameter but
@@ -129,7 +129,7 @@ def effect(table: Table, key: str) -> float:
     others = [p for p in swept(table) if p != SEED]
     cond: dict[tuple, list[float]] = {}
     for r in table.ok_rows():
-        v = number(r.get(key, ""))
+        v = cell_number(r.get(key, ""))
         if v is not None and math.isfinite(v):
             cond.setdefault(tuple(r.get(p, "") for p in others), []).append(v)
     if not cond:
@@ -143,25 +143,26 @@ def effect(table: Table, key: str) -> float:
     return between / within if within > 0 else (math.inf if between > 0 else 0.0)
 
 
-def values_of(table: Table, param: str) -> list[str]:
+def values_of(table: SweepTable, param: str) -> list[str]:
     """The distinct values of ``param`` in the table, in numeric order when all are numbers,
     else in the order the sweep ran them."""
     seen = list(dict.fromkeys(r.get(param, "") for r in table.rows))
     if is_numeric(seen):
-        seen.sort(key=number)
+        seen.sort(key=cell_number)
     return seen
 
 
 def is_numeric(values: list[str]) -> bool:
-    return all(number(v) is not None and math.isfinite(number(v)) for v in values)
+    """True when every value is a finite number: the parameter gets a numeric axis."""
+    return all(cell_number(v) is not None and math.isfinite(cell_number(v)) for v in values)
 
 
-def swept(table: Table) -> list[str]:
+def swept(table: SweepTable) -> list[str]:
     """The parameters that take two or more values in the table."""
     return [p for p in table.params if len(values_of(table, p)) > 1]
 
 
-def aggregate(table: Table, x: str, key: str) -> dict[str, list[Stat]]:
+def aggregate(table: SweepTable, x: str, key: str) -> dict[str, list[Stat]]:
     """What the panel of ``key`` in the plot of ``x`` draws: ``{line label: [Stat per x value]}``.
 
     A line is one combination of the other swept parameters (``"lr=0.001"``; ``""`` when there
@@ -172,7 +173,7 @@ def aggregate(table: Table, x: str, key: str) -> dict[str, list[Stat]]:
     xs = values_of(table, x)
     groups: dict[tuple, dict[str, list[float]]] = {}
     for r in table.ok_rows():
-        v = number(r.get(key, ""))
+        v = cell_number(r.get(key, ""))
         if v is None or not math.isfinite(v):
             continue
         line = tuple(r.get(p, "") for p in others)
@@ -187,7 +188,7 @@ def aggregate(table: Table, x: str, key: str) -> dict[str, list[Stat]]:
     return lines
 
 
-def references(table: Table, key: str) -> dict[str, float]:
+def references(table: SweepTable, key: str) -> dict[str, float]:
     """Levels to draw in the panel of ``key``: ``{"gray": 18.2}``.
 
     A reference is a recorded number that is the same in every successful run and is named like
@@ -199,18 +200,18 @@ def references(table: Table, key: str) -> dict[str, float]:
     for name in REFERENCES:
         swapped = re.sub(r"_[^_/]+$", f"_{name}", key)      # regression/chroma_pred → …_true
         for ref in (f"{key}_{name}", swapped, f"{key.rpartition('/')[0]}/{name}"):
-            values = {number(r.get(ref, "")) for r in table.ok_rows()}
+            values = {cell_number(r.get(ref, "")) for r in table.ok_rows()}
             if ref != key and ref in table.keys and len(values) == 1 and None not in values:
                 found[name] = values.pop()
                 break
     return {k: v for k, v in found.items() if math.isfinite(v)}
 
 
-def plot(table: Table, x: str, keys: list[str], path, title: str = "") -> Path:
+def plot(table: SweepTable, x: str, keys: list[str], path, title: str = "") -> Path:
     """Draw the plot of parameter ``x`` (one panel per key) into the PNG ``path``."""
     xs = values_of(table, x)
     numeric = is_numeric(xs)
-    pos = {v: (number(v) if numeric else i) for i, v in enumerate(xs)}
+    pos = {v: (cell_number(v) if numeric else i) for i, v in enumerate(xs)}
     log = numeric and min(pos.values()) > 0 and max(pos.values()) / min(pos.values()) >= LOG_RATIO
     ncols = min(NCOLS, len(keys))
     nrows = math.ceil(len(keys) / ncols)
@@ -269,7 +270,7 @@ def _draw_references(ax, levels: dict[str, float], stats: list[Stat]) -> str:
     return ", ".join(far)
 
 
-def describe(table: Table, short: bool = False) -> str:
+def describe(table: SweepTable, short: bool = False) -> str:
     """What a point and a bar are, and what was left out: the sentence under the plots, or
     (``short``) the line under a figure's title."""
     seeds = values_of(table, SEED) if SEED in table.params else []
@@ -294,7 +295,7 @@ def describe(table: Table, short: bool = False) -> str:
     return text
 
 
-def choose_keys(table: Table, keys: list[str] | None = None) -> tuple[list, list, list]:
+def choose_keys(table: SweepTable, keys: list[str] | None = None) -> tuple[list, list, list]:
     """Which results get a panel: (plotted, left out for room, left out as seed-only noise).
 
     keys: the results to plot, in this order (those that are not numbers are skipped); default:

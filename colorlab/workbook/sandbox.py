@@ -34,7 +34,7 @@ WORKDIR = "/submission"          # where the writable folder appears inside the 
 SYSTEM = ["/usr", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/fonts",
           "/etc/localtime", "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/mime.types"]
 MERGED_USR = ["/bin", "/sbin", "/lib", "/lib64"]   # symlinks into /usr on Debian, else folders
-PACKAGE = Path(__file__).resolve().parent          # the colorlab package, bound read only
+PACKAGE = Path(__file__).resolve().parents[1]      # the colorlab package, bound read only
 TMP_SIZE = 1 << 30               # bytes of the private /tmp (it lives in memory)
 UID_BASE = 200000                # sandboxes run as UID_BASE + n: users no one else has
 
@@ -93,7 +93,8 @@ def _mkdirs(path: Path, made: set) -> list[str]:
 
 def bwrap_command(command: list[str], workdir, uid: int, env: dict, extra=()) -> list[str]:
     """The full bwrap command line that runs ``command`` as ``uid`` with ``workdir`` at WORKDIR."""
-    opts, made = [BWRAP], set()
+    # the private /tmp first: a bind below /tmp (a clone or a venv there) then lands on top of it
+    opts, made = [BWRAP, "--perms", "01777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp"], set()
     for name in MERGED_USR:
         p = Path(name)
         if p.is_symlink():
@@ -106,8 +107,7 @@ def bwrap_command(command: list[str], workdir, uid: int, env: dict, extra=()) ->
     for path in read_only_paths(extra):
         opts += [*_mkdirs(path, made), "--ro-bind", str(path), str(path)]
     opts += ["--bind", str(workdir), WORKDIR, "--chdir", WORKDIR,
-             "--proc", "/proc", "--dev", "/dev", "--perms", "01777", "--size", str(TMP_SIZE),
-             "--tmpfs", "/tmp",
+             "--proc", "/proc", "--dev", "/dev",
              "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
              "--unshare-cgroup-try", "--new-session", "--die-with-parent",
              "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--clearenv"]
@@ -161,12 +161,20 @@ def unavailable() -> str | None:
     return _checked["reason"]
 
 
-def _try_sandbox() -> str | None:
+def not_installed() -> str | None:
+    """Why this machine cannot have a sandbox at all (no bwrap, not root), or None. A bwrap that
+    is there but fails is another matter: :func:`unavailable` says so, and tests then fail."""
     if shutil.which(BWRAP) is None:
         return f"bubblewrap (bwrap) is not installed; install it with `{INSTALL}`"
     if os.geteuid() != 0:
         return ("the sandbox needs root to bind the interpreter and drop to a user of its own; "
                 "run grade as root")
+    return None
+
+
+def _try_sandbox() -> str | None:
+    if not_installed():
+        return not_installed()
     with tempfile.TemporaryDirectory(prefix="colorlab-sandbox-check-") as tmp:
         log = Path(tmp) / "log"
         (Path(tmp) / "work").mkdir()

@@ -18,9 +18,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from colorlab import hints, tasks
+from colorlab import tasks
 from colorlab.color import lab_to_rgb, rgb_to_lab
-from colorlab.widgets.common import as_rgb_float, png, resize_rgb, still, torch_threads
+from colorlab.data import hints
+from colorlab.show.widgets.common import (LazyWidget, as_rgb_float, png, resize_rgb, still,
+                                          torch_threads)
 
 SIZE = 224               # px, short side of the photo the painter works on (the issue's 224²)
 BRUSHES = (1, 12)        # brush radius range, px
@@ -39,7 +41,7 @@ def rgb_to_hex(rgb) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-class HintPainter:
+class HintPainter(LazyWidget):
     """Paint hints on ``image`` for a hint model (``zhang_hints``, ``hnet``).
 
     model: a model whose task takes hints (``tasks.WithHints``). image: the photo to colour (its
@@ -189,13 +191,6 @@ class HintPainter:
 
     # --- the widget ---------------------------------------------------------------------------------
     @property
-    def widget(self):
-        """Canvas (paint here) and the recoloured photo side by side, tools above, a line below."""
-        if self._widget is None:
-            self._build()
-        return self._widget
-
-    @property
     def canvas(self):
         _ = self.widget
         return self._canvas
@@ -205,6 +200,7 @@ class HintPainter:
             self._canvas.put_image_data(np.clip(np.rint(self.overlay() * 255), 0, 255).astype(np.uint8), 0, 0)
 
     def _build(self):
+        """Canvas (paint here) and the recoloured photo side by side, tools above, a line below."""
         import ipywidgets as W
         from ipycanvas import Canvas
         self._canvas = Canvas(width=self.W, height=self.H,

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from colorlab.files import atomic_write_text, printable
-from colorlab.widgets.common import as_rgb_float, png, resize_rgb, still
+from colorlab.show.widgets.common import LazyWidget, as_rgb_float, png, resize_rgb, still
 
 BALDASSARRE_FOOLED = 0.4587  # Baldassarre et al. 2017, §4.3: answers "real" for recoloured photos
 ZHANG_FOOLED = 0.32          # Zhang et al. 2016, §3.1: AMT trials in which the fake was picked as real
@@ -64,7 +64,7 @@ def _named(images, kind: str) -> list[tuple[str, np.ndarray]]:
     return out
 
 
-class FakeOrReal:
+class FakeOrReal(LazyWidget):
     """A shuffled mix of real and recoloured photos, answered one at a time.
 
     real, fake: photos (a list of paths or (H, W, 3) arrays, uint8 or float in [0, 1], or an
@@ -141,19 +141,13 @@ class FakeOrReal:
 
     # --- the widget --------------------------------------------------------------------------------
     @property
-    def widget(self):
-        """A progress line, the photo, the two buttons and a line of text (the report at the end)."""
-        if self._widget is None:
-            self._build()
-        return self._widget
-
-    @property
     def buttons(self) -> dict:
         """``{"real": Button, "fake": Button}``: ``buttons["real"].click()`` answers as a click does."""
         _ = self.widget
         return self._buttons
 
     def _build(self):
+        """A progress line, the photo, the two buttons and a line of text (the report at the end)."""
         import ipywidgets as W
         h, w = self.items[0].image.shape[:2]
         self._progress = W.HTML()

@@ -1,22 +1,11 @@
-"""Graded assignments with nbgrader: student versions of the notebooks, and autograding.
-
-The exercises live in the notebooks themselves, at the end of "Questions and exercises" in
-02, 05, 07 and 10, marked the way nbgrader expects: a solution cell whose answer sits between
-``### BEGIN SOLUTION`` and ``### END SOLUTION``, then a locked test cell with visible asserts
-and hidden ones between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``, each cell with
-``nbgrader`` metadata (grade, grade_id, locked, points, schema_version 3, solution, task). The
-source notebooks run top to bottom with the solutions in place, so the tests check them too.
-
-Nothing here strips solutions or scores by hand: nbgrader's own ``generate_assignment`` builds
-the student versions and the gradebook in a private course folder, and autograding uses
-nbgrader's own steps (preprocessors) and gradebook.
+"""Autograding submitted notebooks with nbgrader, each in a sandbox of its own.
 
 Grading runs code we must not trust, so it is split in three, one submitted notebook at a time:
 
 1. the grader prepares it: reads the submission, injects the profile (``smoke`` by default) and
    a private ``out_dir`` after its parameters cell as ``colorlab run`` does, and lets nbgrader
    restore the instructor's test cells (with the hidden tests) from the gradebook;
-2. that notebook alone runs from the top in a sandbox of its own (:mod:`colorlab.sandbox`),
+2. that notebook alone runs from the top in a sandbox of its own (:mod:`colorlab.workbook.sandbox`),
    which sees that one copy and nothing of the other students or of the instructor;
 3. the grader, outside, takes only the cells' outputs from the executed copy (every source and
    metadata comes from its own prepared copy), lets nbgrader score them into the gradebook and
@@ -27,20 +16,14 @@ A submission that fails in any way (not a notebook, a broken parameters cell, a 
 duplicated graded cell, a kernel that dies, a timeout) scores 0 for that notebook with the
 reason in ``grades.csv``; every other notebook and student is graded. Submissions: one folder
 per student, ``SUBMISSIONS/<student>/02_backprop_by_hand.ipynb``; every folder is listed.
-
-nbgrader is optional (``pip install nbgrader``, or the ``course`` extra). It creates its
-gradebook by running the ``alembic`` command found on ``PATH``; we put this interpreter's own
-``bin/`` first on ``PATH`` so that it works without an activated environment.
 """
 from __future__ import annotations
 
 import copy
 import csv
-import importlib.util
 import io
 import logging
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -51,9 +34,12 @@ from pathlib import Path
 
 import nbformat
 
-from colorlab import data, files, profiles, runs, sandbox
+from colorlab import data, files, profiles
+from colorlab.workbook import sandbox
+from colorlab.workbook.assignments import (ASSIGNMENT, AssignmentError, course, graded_cells,
+                                           graded_notebooks, require_nbgrader)
+from colorlab.workbook.notebooks import load_notebook, parameters
 
-ASSIGNMENT = "colorlab"            # the nbgrader assignment id of the course folder
 GRADE_PROFILE = "smoke"            # the profile autograding runs the notebooks in by default
 CELL_TIMEOUT = 600                 # s, per cell, when autograding executes a notebook
 NOTEBOOK_TIMEOUT = 1800            # s, one submitted notebook from the top, in its sandbox
@@ -62,89 +48,14 @@ MAX_REASON = 200                   # characters of a reason kept in grades.csv
 CSV_COLUMNS = ["student", "notebook", "score", "max_score", "reason"]
 
 
-class AssignmentError(ValueError):
-    """Bad input or a failed nbgrader step: the message says which and what to do."""
-
-
 @dataclass
 class Score:
+    """What one student scored on one graded notebook, out of how many points, and why not more."""
     student: str
     notebook: str
     score: float
     max_score: float
     reason: str = ""               # why a notebook scored less than it ran for, or ""
-
-
-def graded_cells(notebook) -> list[dict]:
-    """The nbgrader metadata of every graded (test) cell of a notebook: grade_id, points."""
-    nb = runs.load_notebook(notebook)
-    return [c.metadata["nbgrader"] for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade")]
-
-
-def graded_notebooks() -> list[Path]:
-    """The workbook's notebooks that hold graded exercises, in order."""
-    return [nb for nb in runs.workbook_notebooks() if graded_cells(nb)]
-
-
-def _require_nbgrader():
-    if importlib.util.find_spec("nbgrader") is None:
-        raise AssignmentError("nbgrader is not installed; install it with "
-                              "`python -m pip install nbgrader` (or pip install -e '.[course]')")
-
-
-def _nbgrader(command: str, root: Path, *options: str, env: dict | None = None) -> None:
-    """Run ``python -m nbgrader COMMAND colorlab`` on the course folder ``root``.
-
-    This interpreter's bin/ goes first on PATH: nbgrader runs ``alembic`` from PATH to create its
-    gradebook (GUIDE §6). A failure raises AssignmentError with nbgrader's own error line.
-    """
-    env = {**os.environ, **(env or {})}
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    cmd = [sys.executable, "-m", "nbgrader", command, ASSIGNMENT, f"--CourseDirectory.root={root}",
-           "--force", *options]
-    done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
-    log = (done.stdout + done.stderr).splitlines()
-    errors = [line for line in log if "ERROR" in line or "Error" in line]
-    if done.returncode != 0:
-        last = (errors or log or ["no output"])[-1].strip()
-        raise AssignmentError(f"nbgrader {command} failed ({last.replace(str(root), '…')})")
-
-
-def _course(root: Path, notebooks: list[Path]) -> Path:
-    """A course folder with ``notebooks`` as the assignment's source, released with nbgrader."""
-    source = root / "source" / ASSIGNMENT
-    source.mkdir(parents=True)
-    for nb in notebooks:
-        shutil.copy(nb, source / nb.name)
-    _nbgrader("generate_assignment", root)
-    return root / "release" / ASSIGNMENT
-
-
-def generate(out, notebooks=None, force: bool = False) -> list[Path]:
-    """Write the student versions of the graded notebooks to ``out``; returns their paths.
-
-    notebooks: names or paths (default: every notebook with graded exercises). nbgrader replaces
-    each solution with ``raise NotImplementedError()``, drops the hidden tests and the outputs.
-    A file already at a student version's name (maybe a student's worked copy) is refused,
-    naming it, unless ``force``.
-    """
-    _require_nbgrader()
-    chosen = [runs.find_notebook(n) for n in notebooks] if notebooks else graded_notebooks()
-    ungraded = [nb.name for nb in chosen if not graded_cells(nb)]
-    if ungraded:
-        raise AssignmentError(f"{', '.join(ungraded)} has no graded exercise; "
-                              f"graded notebooks: {', '.join(nb.stem for nb in graded_notebooks())}")
-    out = Path(out)
-    taken = [out / nb.name for nb in chosen if os.path.lexists(out / nb.name)]
-    if taken and not force:
-        raise AssignmentError(f"{files.printable(taken[0])} exists (a student's worked copy?); "
-                              f"give another --out, or add --force to overwrite it")
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="colorlab-course-") as tmp:
-        release = _course(Path(tmp), chosen)
-        return [files.atomic_write(out / nb.name, lambda f, nb=nb: f.write((release / nb.name).read_bytes()))
-                for nb in chosen]
 
 
 # --- grading: the submissions ------------------------------------------------------------------
@@ -217,7 +128,7 @@ def _nbgrader_ids(nb) -> list:
 
 def _cells_problem(nb, source: Path) -> str:
     """Why the nbgrader cells of a submission do not match the instructor's, or ""."""
-    ids, expected = _nbgrader_ids(nb), set(_nbgrader_ids(runs.load_notebook(source)))
+    ids, expected = _nbgrader_ids(nb), set(_nbgrader_ids(load_notebook(source)))
     for gid in ids:
         if gid not in expected:
             return f"cell {gid!r} is not one of the instructor's graded cells (renamed?)"
@@ -229,7 +140,7 @@ def _cells_problem(nb, source: Path) -> str:
 def _inject(submitted: Path, target: Path, profile: str, out_dir) -> None:
     """Copy a submission, with ``profile`` and ``out_dir`` injected after its parameters cell."""
     import papermill as pm
-    declared = runs.parameters(submitted)
+    declared = parameters(submitted)
     params = {k: v for k, v in {"profile": profile, "out_dir": str(out_dir)}.items() if k in declared}
     quiet = logging.getLogger("papermill.translators")    # it warns about comments it cannot parse
     level = quiet.level
@@ -290,7 +201,7 @@ def _prepare(job: Job, profile: str, inside: str) -> None:
         _inject(copy_path, copy_path, profile, f"{inside}/out")
     except SyntaxError as exc:
         raise ValueError(f"its parameters cell is not valid Python ({exc.msg}, line {exc.lineno})") from None
-    nb = _nbgrader_steps(runs.load_notebook(copy_path), SANITIZE, job.resources)
+    nb = _nbgrader_steps(load_notebook(copy_path), SANITIZE, job.resources)
     nbformat.write(nb, copy_path)
     copy_path.chmod(0o644)           # readable by the sandbox's user, whatever our umask
     job.prepared = nb
@@ -382,7 +293,7 @@ def grade(submitted, out, profile: str = GRADE_PROFILE, isolated: bool = True, j
     them without a sandbox (``--no-sandbox``). Returns one Score per student and graded
     notebook, with a reason wherever a notebook could not be graded.
     """
-    _require_nbgrader()
+    require_nbgrader()
     profile = profiles.resolve_name(profile)
     submitted, out = Path(submitted), Path(out)
     found = submissions(submitted)
@@ -394,7 +305,7 @@ def grade(submitted, out, profile: str = GRADE_PROFILE, isolated: bool = True, j
         root = Path(tmp)
         all_jobs = _jobs(root, found, notebooks)
         needed = [nb for nb in notebooks if any(j.submitted and j.source == nb for j in all_jobs)]
-        _course(root / "course", needed or notebooks)
+        course(root / "course", needed or notebooks)
         _register(root, found)
         for job in (j for j in all_jobs if j.submitted and not j.reason):
             _attempt(job, _prepare, profile, sandbox.WORKDIR if isolated else str(job.folder))

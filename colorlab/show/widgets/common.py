@@ -14,9 +14,23 @@ import torch.nn.functional as F
 from PIL import Image
 
 from colorlab import metrics
-from colorlab.inference import as_uint8_rgb
+from colorlab.evaluate.inference import as_uint8_rgb
 
 PNG_COMPRESS = 1            # PNG compress level for the shown images: fast over small
+
+
+class LazyWidget:
+    """The ipywidgets of a widget are built the first time ``widget`` is asked for (each widget's
+    ``_build``), so its computation (``render``) runs, and is tested, without ipywidgets."""
+
+    _widget = None
+
+    @property
+    def widget(self):
+        """The ipywidgets container to display; built on first use."""
+        if self._widget is None:
+            self._build()
+        return self._widget
 
 
 @contextlib.contextmanager

@@ -58,12 +58,6 @@ def notebook_html(ipynb, out=None, hide_mimes=(), base=None, back: str | None = 
     return out
 
 
-def linked_images(page: str) -> list[str]:
-    """The ``src`` of every ``<img>`` in an HTML page that is not embedded (not a ``data:`` URI)."""
-    return [s for s in re.findall(r"<img\b[^>]*?\bsrc=[\"']([^\"']*)", page)
-            if not s.startswith("data:")]
-
-
 def index_page(title: str, notebooks: list[dict], folder: str = "", files=()) -> str:
     """The HTML of a run's index: one row per notebook, then each notebook's recorded results.
 

@@ -27,8 +27,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-from colorlab import data, inference, metrics, models, pretrain, profiles, tasks, train
-from colorlab.color import merge_l_ab
+from colorlab import data, models, profiles, tasks, train
+from colorlab.evaluate.inference import predict_ab
+from colorlab.evaluate.scoring import lab_of, scores
+from colorlab.train import pretrain
 
 CHECKPOINT = "last.pt"        # what train.fit writes in out_dir/<name>/
 CLASSIFIER = "04-gray_classifier"
@@ -262,32 +264,7 @@ def load_or_train(name: str, folder, profile: str = "auto", seed: int = 0, progr
     return model
 
 
-# --- scoring on held-out photos ------------------------------------------------------------------
-
-def lab_of(photos) -> torch.Tensor:
-    """(N, 3, H, W) Lab of ``photos``: an ``ImageSet`` (its ``lab()``) or (N, H, W, 3) uint8."""
-    if hasattr(photos, "lab"):
-        return photos.lab()
-    return tasks.to_lab(torch.from_numpy(np.array(photos)))
-
-
-def scores(ab_pred: torch.Tensor, photos, prior="imagenet", lab: torch.Tensor | None = None) -> dict:
-    """PSNR, AuC, rebalanced AuC and colourfulness of a colouring of ``photos``.
-
-    ab_pred: (N, 2, H, W) Lab units, painted on the photos' own L. photos: (N, H, W, 3) uint8 (or
-    an ``ImageSet``). PSNR in dB on 8-bit sRGB against the photos; AuC and rebalanced AuC
-    (``prior``'s weights) as in Zhang et al. 2016 §3.1; colourfulness (Hasler & Süsstrunk 2003)
-    of the colouring. The all-gray guess is ``ab_pred = 0``. lab: the photos' Lab, if the caller
-    has it already (``lab_of(photos)``).
-    """
-    lab = lab_of(photos) if lab is None else lab
-    photos = np.asarray(getattr(photos, "images", photos))
-    L, ab_true = lab[:, :1], lab[:, 1:]
-    rgb = merge_l_ab(L, ab_pred)
-    return {"psnr": float(metrics.psnr(rgb, photos)), "auc": float(metrics.auc(ab_pred, ab_true)),
-            "auc_rebalanced": float(metrics.auc_rebalanced(ab_pred, ab_true, prior)),
-            "colorfulness": float(metrics.colorfulness(rgb))}
-
+# --- scoring on held-out photos (evaluate/scoring.py) ---------------------------------------------
 
 def given_inputs(given: str, model, photos, seed: int = 0, n_hints: int = 5,
                  lab: torch.Tensor | None = None) -> dict:
@@ -310,4 +287,4 @@ def score_model(model, photos, given: str = "", seed: int = 0, n_hints: int = 5,
     """``scores`` of ``model``'s colouring of ``photos`` (L alone, or with ``given_inputs``)."""
     lab = lab_of(photos)                         # once, for the hints, the input and the scores
     extra = given_inputs(given, model, photos, seed, n_hints, lab=lab)
-    return scores(inference.predict_ab(model, lab[:, :1], **extra), photos, prior, lab=lab)
+    return scores(predict_ab(model, lab[:, :1], **extra), photos, prior, lab=lab)

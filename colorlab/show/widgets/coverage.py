@@ -12,9 +12,11 @@ import time
 import numpy as np
 import torch
 
-from colorlab import hints, metrics, tasks
+from colorlab import metrics, tasks
 from colorlab.color import lab_to_rgb, rgb_to_lab
-from colorlab.widgets.common import as_rgb_float, png, resize_rgb, still, torch_threads
+from colorlab.data import hints
+from colorlab.show.widgets.common import (LazyWidget, as_rgb_float, png, resize_rgb, still,
+                                          torch_threads)
 
 ERROR_MAX = 50.0         # Lab units: the error map's colour scale saturates here
 KINDS = ("points", "circles")
@@ -35,7 +37,7 @@ def hint_overlay(L: torch.Tensor, hint: dict) -> np.ndarray:
     return lab_to_rgb(torch.cat([L, hint["hint_ab"] * m], 1))[0].permute(1, 2, 0).numpy()
 
 
-class CoverageExplorer:
+class CoverageExplorer(LazyWidget):
     """Colour one photo with 0 … n simulated hints and show what they change.
 
     model: a model whose task takes hints (``tasks.WithHints``: ``zhang_hints``, ``hnet``).
@@ -104,13 +106,6 @@ class CoverageExplorer:
 
     # --- the widget -----------------------------------------------------------------------------
     @property
-    def widget(self):
-        """Toggle (kind) and slider (number of hints) over three images and one line of text."""
-        if self._widget is None:
-            self._build()
-        return self._widget
-
-    @property
     def slider(self):
         _ = self.widget
         return self._slider
@@ -121,6 +116,7 @@ class CoverageExplorer:
         return self._toggle
 
     def _build(self):
+        """Toggle (kind) and slider (number of hints) over three images and one line of text."""
         import ipywidgets as W
         h, w = self.rgb.shape[:2]
         scale = max(1, 192 // max(h, w))            # show small photos larger

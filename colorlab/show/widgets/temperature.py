@@ -13,15 +13,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorlab import bins, metrics, tasks
-from colorlab.color import lab_to_rgb, rgb_to_lab
-from colorlab.widgets.common import as_rgb_float, png, resize_rgb, still, torch_threads
+from colorlab import metrics, tasks
+from colorlab.color import bins, lab_to_rgb, rgb_to_lab
+from colorlab.show.widgets.common import (LazyWidget, as_rgb_float, png, resize_rgb, still,
+                                          torch_threads)
 
 T_MIN, T_MAX = 0.01, 1.0    # slider range; 0.01 is the mode for any practical purpose
 STILL_T = (1.0, 0.38, 0.01)  # the temperatures of the still picture
 
 
-class TemperatureExplorer:
+class TemperatureExplorer(LazyWidget):
     """The annealed mean of a 313-way model at any temperature T, under a log-scale slider.
 
     model: a model whose task predicts a distribution over the 313 ab bins
@@ -109,13 +110,6 @@ class TemperatureExplorer:
 
     # --- the widget ------------------------------------------------------------------------------
     @property
-    def widget(self):
-        """The ipywidgets container: the slider, three images side by side, one line of text."""
-        if self._widget is None:
-            self._build()
-        return self._widget
-
-    @property
     def slider(self):
         """The ``ipywidgets.FloatLogSlider`` for T (10^-2 … 10^0)."""
         return self.widget.children[0]
@@ -133,6 +127,7 @@ class TemperatureExplorer:
         return self._info
 
     def _build(self):
+        """The ipywidgets container: the slider, three images side by side, one line of text."""
         import ipywidgets as W
         slider = W.FloatLogSlider(value=self.T, base=10, min=math.log10(T_MIN),
                                   max=math.log10(T_MAX), step=0.01, description="T",

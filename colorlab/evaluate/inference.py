@@ -1,4 +1,4 @@
-"""Colouring photos with a trained model: ``colorize``, ``predict_ab``, ``against_gray``.
+"""Colouring photos with a trained model: ``colorize`` and ``predict_ab``.
 
 ``colorize(model, image)`` keeps the photo's own lightness at full resolution and asks the model
 for ab at a bounded working resolution (by default the size the model was trained at, on the
@@ -19,9 +19,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from colorlab import hints, metrics, tasks
-from colorlab.color import lab_to_rgb, merge_l_ab, rgb_to_lab
-from colorlab.data import load_image
+from colorlab import tasks
+from colorlab.color import lab_to_rgb, rgb_to_lab
+from colorlab.data import hints
+from colorlab.data.images import load_image
 
 MAX_NET_SIDE = 1024      # px: the longest side the network ever sees
 MAX_ASPECT = 20.0        # longest side / shortest side that colorize accepts
@@ -170,7 +171,7 @@ def colorize(model, image, T: float | None = None, size: int | None = None,
     distribution (None: the task's, 0.38). size: the short side, px, that the network sees
     (None: the size the model was trained at; the long side is capped at 1024 px).
     hints: for a model that takes hints, ``{"hint_ab": (1, 2, h, w), "hint_mask": (1, 1, h, w)}``
-    (``colorlab.hints``) at any size; the model's task fits them to the size the network sees.
+    (``colorlab.data.hints``) at any size; the model's task fits them to the size the network sees.
     dtype: ``np.uint8`` returns RGB in 0..255 instead, as a PNG stores it: a quarter of the
     memory (a 36-megapixel photo: 108 MB, not 432 MB).
     """
@@ -201,33 +202,3 @@ def colorize(model, image, T: float | None = None, size: int | None = None,
 def _to_uint8(rgb: torch.Tensor) -> np.ndarray:
     """(3, h, w) float RGB in [0, 1] → (h, w, 3) uint8, rounded."""
     return (rgb * 255).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
-
-
-@torch.no_grad()
-def against_gray(model, images, T: float | None = None, prior="imagenet",
-                 batch_size: int = 64) -> dict:
-    """Score a colorizer on held-out photos beside the all-gray guess (a = b = 0), same pixels.
-
-    images: an ``ImageSet`` or (N, H, W, 3) uint8 photos, all one size; the model sees their L
-    at that size. T: annealed-mean temperature (None: the task's). prior: the prior of the
-    rebalanced AuC (``metrics.auc_rebalanced``). Returns floats ``auc``, ``auc_gray``,
-    ``auc_rebalanced``, ``auc_rebalanced_gray`` (Zhang et al. 2016, §3.1), ``colorfulness``,
-    ``colorfulness_true`` (Hasler & Süsstrunk), ``beats_gray`` (auc > auc_gray), and ``ab``: the
-    prediction itself, (N, 2, H, W) Lab units on the CPU, for pictures and further metrics.
-    """
-    photos = np.asarray(getattr(images, "images", images))
-    if photos.dtype != np.uint8 or photos.ndim != 4 or photos.shape[-1] != 3:
-        raise ValueError(f"expected (N, H, W, 3) uint8 photos of one size, got "
-                         f"{photos.dtype} {photos.shape}")
-    lab = tasks.to_lab(torch.from_numpy(photos.copy()))                   # (N, 3, H, W)
-    L, ab_true = lab[:, :1], lab[:, 1:]
-    ab = predict_ab(model, L, T, batch_size)
-    gray = torch.zeros_like(ab_true)
-    scores = {"auc": metrics.auc(ab, ab_true), "auc_gray": metrics.auc(gray, ab_true),
-              "auc_rebalanced": metrics.auc_rebalanced(ab, ab_true, prior),
-              "auc_rebalanced_gray": metrics.auc_rebalanced(gray, ab_true, prior),
-              "colorfulness": metrics.colorfulness(merge_l_ab(L, ab)),
-              "colorfulness_true": metrics.colorfulness(photos)}
-    scores["beats_gray"] = scores["auc"] > scores["auc_gray"]
-    scores["ab"] = ab
-    return scores

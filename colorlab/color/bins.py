@@ -20,8 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorlab import data
-from colorlab.color import in_gamut, rgb_to_lab
+from colorlab.color.spaces import in_gamut, rgb_to_lab
 
 # --- constants (Zhang et al. 2016, §2.1–2.3 and their released code) --------------------------------
 GRID_STEP = 10.0          # ab grid spacing, Lab units
@@ -32,7 +31,7 @@ LAMBDA = 0.5              # rebalancing mix between the prior and a uniform dist
 T_ANNEAL = 0.38           # annealed-mean temperature (the Caffe deploy scaled logits by 2.606)
 Q = 313                   # number of in-gamut bins
 
-_ZHANG_DIR = Path(__file__).resolve().parents[1] / "data" / "zhang_ecc16"
+_ZHANG_DIR = Path(__file__).resolve().parents[2] / "data" / "zhang_ecc16"   # the repository's data/
 
 
 def _data_file(name: str) -> Path:
@@ -201,18 +200,6 @@ def soft_encode(ab, k: int = K_NEIGHBOURS, sigma: float = SIGMA) -> torch.Tensor
     return out.scatter_(1, idx, wgt)
 
 
-def soft_encode_bruteforce(ab, k: int = K_NEIGHBOURS, sigma: float = SIGMA) -> torch.Tensor:
-    """The same as :func:`soft_encode`, by comparing every pixel with all 313 centres (slow)."""
-    ab = _as_ab_tensor(ab).double()
-    n, _, h, w = ab.shape
-    centres = torch.from_numpy(_ab_bins_np())
-    d2 = torch.cdist(ab.permute(0, 2, 3, 1).reshape(-1, 2), centres) ** 2
-    best, idx = d2.topk(k, dim=1, largest=False)
-    wgt = torch.exp(-(best - best[:, :1]) / (2 * sigma ** 2))
-    dense = torch.zeros(len(d2), Q, dtype=torch.float64).scatter_(1, idx, wgt / wgt.sum(1, keepdim=True))
-    return dense.view(n, h, w, Q).permute(0, 3, 1, 2)
-
-
 # --- priors and rebalancing ---------------------------------------------------------------------
 
 def smooth(p: np.ndarray, sigma: float = SIGMA) -> np.ndarray:
@@ -233,13 +220,13 @@ def count_bins(ab) -> np.ndarray:
     return torch.bincount(idx, minlength=Q).double().numpy()
 
 
-def prior(name_or_data="imagenet", sigma: float = SIGMA, size: int = 64) -> np.ndarray:
+def prior(name_or_data="imagenet", sigma: float = SIGMA) -> np.ndarray:
     """Prior probability of each of the 313 bins, ``(313,)`` summing to 1.
 
     - ``"imagenet"``: Zhang et al.'s published ImageNet prior (already smoothed);
     - ``"uniform"``: every bin equally likely;
-    - a bundled data-set name or folder path (loaded at ``size`` px), an ``ImageSet``, or RGB
-      images ``(N, H, W, 3)`` uint8: pixel counts per nearest bin, smoothed with σ = ``sigma``.
+    - an ``ImageSet`` or RGB images ``(N, H, W, 3)`` uint8: pixel counts per nearest bin,
+      smoothed with σ = ``sigma`` (for a data set by name: ``prior(data.load("flowers"))``).
     """
     if isinstance(name_or_data, str) and name_or_data == "imagenet":
         return np.load(_data_file("prior_probs.npy")).astype(np.float64)
@@ -247,7 +234,8 @@ def prior(name_or_data="imagenet", sigma: float = SIGMA, size: int = 64) -> np.n
         return np.full(Q, 1.0 / Q)
     images = name_or_data
     if isinstance(images, (str, Path)):
-        images = data.load(images, size=size)
+        raise ValueError(f"prior: give 'imagenet', 'uniform' or photos, got {str(images)!r} "
+                         "(load a data set first: bins.prior(data.load(name, size=64)))")
     images = getattr(images, "images", images)
     counts = np.zeros(Q)
     for s in range(0, len(images), 256):
