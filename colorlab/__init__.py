@@ -14,7 +14,7 @@ _MOVED = {"bins": "color.bins", "color_grid": "color.grid", "hints": "data.hints
           "toys": "data.toys", "descriptors": "models.descriptors", "losses": "tasks.losses",
           "gradcheck": "train.gradcheck", "pretrain": "train.pretrain",
           "inference": "evaluate.inference", "scoring": "evaluate.scoring", "zoo": "evaluate.zoo",
-          "viz": "show", "widgets": "show.widgets"}
+          "viz": "show", "widgets": "show.widgets", "bench": "cli.bench", "cli_train": "cli.train"}
 
 
 def __getattr__(name):

@@ -18,8 +18,9 @@ LAYERS = [
     {"train"},
     {"evaluate"},
     {"show"},
-    {"bench", "workbook"},
-    {"cli_train", "runs"},
+    {"workbook"},
+    {"runs"},
+    {"cli"},
     {"__main__", "__init__"},
 ]
 

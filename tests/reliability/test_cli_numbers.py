@@ -1,4 +1,4 @@
-"""Every number on the command line is checked against its range (cli_train.NUMBERS) before
+"""Every number on the command line is checked against its range (cli.train.NUMBERS) before
 anything runs: a wrong one ends with argparse's usage and one error line that names the flag and
 the allowed range, exit code 2, never a traceback; ``--T nan`` writes no (black) picture."""
 import argparse
@@ -7,7 +7,7 @@ import math
 import pytest
 
 from colorlab.__main__ import main
-from colorlab.cli_train import NUMBERS, number
+from colorlab.cli.train import NUMBERS, number
 
 
 def run_cli(argv, capsys) -> tuple[int, str]:

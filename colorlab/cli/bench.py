@@ -175,10 +175,6 @@ def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, ste
     optimizers = task.configure_optimizers(model)
     schedulers = task.configure_schedulers(optimizers, warmup + steps)
     images, labels = train.feeding.images_and_labels(photos)
-    per_epoch = len(images) // batch
-    history, sums = train.History(), {}
-    bar = train.loop._progress_bar(warmup + steps, 0, False)
-
     watch = _Stopwatch()
     saved = tasks.batches.random_crop_flip, tasks.batches.to_lab
     tasks.batches.random_crop_flip = watch.wrap("crop", tasks.batches.random_crop_flip)
@@ -187,45 +183,51 @@ def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, ste
         task.targets = watch.wrap("targets", task.targets)
     hooks = [h for o in optimizers for h in (o.register_step_pre_hook(watch.start),
                                              o.register_step_post_hook(watch.stop))]
-    rows = []
+    run = SimpleNamespace(task=task, nets=nets, optimizers=optimizers, schedulers=schedulers,
+                          autocast=autocast, images=images, labels=labels, batch=batch, dev=dev,
+                          per_epoch=len(images) // batch, history=train.History(), sums={},
+                          bar=train.loop._progress_bar(warmup + steps, 0, False), watch=watch)
     try:
         model.train()
-        for i in range(warmup + steps):
-            epoch, j = divmod(i, per_epoch)
-            watch.reset()
-            t0 = time.perf_counter()
-            order = train.feeding.epoch_order(len(images), 0, epoch, 0, 1)
-            x, y = train.feeding.fetch(images, labels, order[j * batch:(j + 1) * batch], dev)
-            t1 = time.perf_counter()
-            gen = train.feeding.seeded(0, epoch, j, 0)
-            torch.manual_seed(int(torch.randint(0, 2 ** 62, (1,), generator=gen)))
-            b = task.batch(x, y, train=True, gen=gen)
-            t2 = time.perf_counter()
-            out = train.train_step(task, nets, b, optimizers, autocast)
-            t3 = time.perf_counter()
-            logs = train.loop._as_floats(out)
-            train.loop._check_finite(logs, history, f"step {i + 1}", None, None)
-            for s in schedulers:
-                s.step()
-            train.loop._log_step(logs, sums, history, bar, epoch)
-            t4 = time.perf_counter()
-            sec = dict(watch.seconds)
-            sec["fetch"] = t1 - t0
-            sec["fwd_bwd"] = (t3 - t2) - sec["targets"] - sec["optimizer"]
-            sec["other"] = (t2 - t1) - sec["crop"] - sec["lab"] + (t4 - t3)
-            rows.append((t4 - t0, sec))
+        rows = [_timed_step(run, i) for i in range(warmup + steps)][warmup:]
     finally:
         tasks.batches.random_crop_flip, tasks.batches.to_lab = saved
         for h in hooks:
             h.remove()
-        bar.close()
-    rows = rows[warmup:]
+        run.bar.close()
     seconds = {k: float(np.median([sec[k] for _, sec in rows])) for k in STAGES}
     total = sum(seconds.values())
     shares = {k: v / total for k, v in seconds.items()}
     step_s = float(np.median([t for t, _ in rows]))
     return {"img_per_s": batch / step_s, "step_s": step_s, "seconds": seconds, "shares": shares,
             "outside_share": 1 - shares["fwd_bwd"]}
+
+
+def _timed_step(run, i: int) -> tuple[float, dict]:
+    """Step ``i`` of :func:`bench_training`, as fit takes it: (its seconds, seconds per stage)."""
+    epoch, j = divmod(i, run.per_epoch)
+    run.watch.reset()
+    t0 = time.perf_counter()
+    order = train.feeding.epoch_order(len(run.images), 0, epoch, 0, 1)
+    x, y = train.feeding.fetch(run.images, run.labels, order[j * run.batch:(j + 1) * run.batch], run.dev)
+    t1 = time.perf_counter()
+    gen = train.feeding.seeded(0, epoch, j, 0)
+    torch.manual_seed(int(torch.randint(0, 2 ** 62, (1,), generator=gen)))
+    b = run.task.batch(x, y, train=True, gen=gen)
+    t2 = time.perf_counter()
+    out = train.train_step(run.task, run.nets, b, run.optimizers, run.autocast)
+    t3 = time.perf_counter()
+    logs = train.loop._as_floats(out)
+    train.loop._check_finite(logs, run.history, f"step {i + 1}", None, None)
+    for s in run.schedulers:
+        s.step()
+    train.loop._log_step(logs, run.sums, run.history, run.bar, epoch)
+    t4 = time.perf_counter()
+    sec = dict(run.watch.seconds)
+    sec["fetch"] = t1 - t0
+    sec["fwd_bwd"] = (t3 - t2) - sec["targets"] - sec["optimizer"]
+    sec["other"] = (t2 - t1) - sec["crop"] - sec["lab"] + (t4 - t3)
+    return t4 - t0, sec
 
 
 def bench_colorize(name: str, kwargs: dict, size: int = 512) -> float:
