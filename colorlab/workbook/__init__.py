@@ -5,6 +5,7 @@ One file per job, lowest first (each imports only those above it in this list):
 - ``record``       what a notebook imports: ``record``, ``Expect``, ``check`` (light, in the kernel)
 - ``notebooks``    finding and reading notebooks, their parameters cell, cleaning stored ones
 - ``publish``      an executed notebook as one HTML page, and a run's ``index.html``
+- ``kernel``       the kernel papermill starts, reached through socket files instead of TCP
 - ``execute``      running one notebook with papermill into a folder (``run``), ``RunResult``
 - ``lock``         one sweep or workbook at a time per folder
 - ``sweep_plots``  the plots of a sweep, drawn from its ``results.csv``

@@ -22,6 +22,11 @@ from colorlab.workbook.notebooks import (check_parameters, find_notebook, load_n
                                          read, records)
 from colorlab.workbook.record import MIME
 
+# The kernel papermill starts talks to it through socket files (ZeroMQ's IPC transport) instead
+# of TCP ports on localhost: nothing listens on the network, and ipykernel has no reason to warn
+# about unencrypted TCP at every notebook.
+KERNEL_MANAGER = "colorlab.workbook.kernel.FileSocketKernelManager"
+
 
 @dataclass
 class RunResult:
@@ -83,7 +88,7 @@ def _execute(notebook: Path, output: Path, params: dict, progress: bool) -> tupl
         try:
             pm.execute_notebook(str(notebook), str(partial), parameters=params,
                                 cwd=str(notebook.parent), progress_bar=progress,
-                                kernel_name="python3")
+                                kernel_name="python3", kernel_manager_class=KERNEL_MANAGER)
         except pm.PapermillExecutionError as exc:
             error = f"{exc.ename}: {exc.evalue}"
         except Exception as exc:  # kernel died, file unwritable, …: keep going with the others
