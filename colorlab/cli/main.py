@@ -5,9 +5,9 @@
         [--no-html]                          a web page beside the executed copy)
   sweep NB -p NAME V1,V2 … --out DIR         run a grid of parameters, write results.csv/.md and
         [--plot KEY1,KEY2] [--max-points N]  one plot per swept parameter (mean and min-max over
-                                             seeds); points that already ran in DIR are kept;
+        [--workers N | --scheduler ADDR]     seeds); points that already ran in DIR are kept;
                                              Ctrl-C keeps the finished points (run it again to
-                                             resume)
+                                             resume); N points at once here, or on a Dask cluster
   prepare DIR [--size S]                     decode and cache an image folder
   clean NB…                                  strip outputs from stored notebooks
   bench                                      print throughput figures against baselines
@@ -72,10 +72,14 @@ def cmd_sweep(args):
         grid[name] = [parse_value(v) for v in values.split(",")]
     if args.max_points < 1:
         raise ValueError(f"--max-points must be 1 or more, got {args.max_points}")
+    if args.workers < 1 or (args.scheduler and args.workers > 1):
+        raise ValueError("--workers must be 1 or more, and is not given with --scheduler "
+                         "(the cluster's workers run the points)")
     fixed = {"profile": args.profile} if args.profile else {}
     plot_keys = args.plot.split(",") if args.plot else None
     outcomes = sweep.sweep(args.notebook, grid, args.out, fixed, plot_keys=plot_keys,
-                          max_points=args.max_points)
+                          max_points=args.max_points, workers=args.workers,
+                          scheduler=args.scheduler)
     print((__import__("pathlib").Path(args.out) / "results.md").read_text())
     recorded = {k for o in outcomes for k in o.results}
     for key in plot_keys or []:
@@ -163,6 +167,12 @@ def _add_notebook_commands(sub) -> None:
                    help="the recorded results to plot (default: those the swept parameters move most)")
     s.add_argument("--max-points", type=int, default=sweep.MAX_POINTS, metavar="N",
                    help=f"refuse a grid of more points than this (default {sweep.MAX_POINTS})")
+    s.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="run N points at once on this machine, the cores (or GPUs) shared out "
+                        "(default 1: one after another)")
+    s.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the points on the Dask cluster at ADDRESS (tcp://host:port of a "
+                        "dask scheduler); its workers must see the notebook and --out folder")
     s.set_defaults(func=cmd_sweep)
 
 

@@ -2,7 +2,7 @@
 
   train --model NAME --data NAME_OR_PATH [--profile P] [--size S] [--epochs E] [--limit N]
         [--width W] [--batch-size B] [--lr LR] [--seed S] [--checkpoint-every K]
-        [--model-arg KEY=VALUE …] [--out DIR] [--resume]
+        [--model-arg KEY=VALUE …] [--out DIR] [--resume] [--tensorboard]
   colorize IMG… --model CKPT [--T T] [--size S] [--out DIR]
            [--hints PNG_OR_DIR | --reference COLOUR.jpg [--points N] [--seed S]]
 
@@ -11,6 +11,7 @@ schedule, epochs per profile), exactly as the notebooks and ``train.fit`` with d
 given here overrides one value. It is also the entry point for ``torchrun --nproc_per_node=N -m
 colorlab train …`` (distributed data parallel; only rank 0 writes). The weights end in
 ``DIR/last.pt``; an earlier run's ``last.pt`` there is kept beside, never overwritten.
+``--tensorboard`` also writes TensorBoard event files into ``DIR/tensorboard`` (``train.tensorboard``).
 
 Every number is checked once, here, against its allowed range (``NUMBERS``).
 """
@@ -98,6 +99,8 @@ def add_commands(sub):
                         "rtnet_weights=runs/rtnet/last.pt (required)")
     t.add_argument("--out", default="runs/train", help="folder for last.pt")
     t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    t.add_argument("--tensorboard", action="store_true",
+                   help="also write TensorBoard logs into OUT/tensorboard (losses, metrics, colourings)")
     t.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best present)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
@@ -183,9 +186,12 @@ def cmd_train(args):
     device = args.device or (f"cuda:{rank % max(1, torch.cuda.device_count())}"
                              if torch.cuda.is_available() else None)
     kept_before = set(out.glob("last.previous-*.pt"))
+    log_dir = out / "tensorboard" if args.tensorboard else None
+    if log_dir is not None and rank == 0:
+        print(f"[colorlab] TensorBoard logs: {log_dir}; view them with: tensorboard --logdir {log_dir}")
     history = train.fit(model, task, train_set, val_set, epochs=args.epochs, lr=args.lr,
                         seed=args.seed, out_dir=out, checkpoint_every=args.checkpoint_every,
-                        resume=args.resume, device=device, progress=not args.quiet)
+                        resume=args.resume, device=device, progress=not args.quiet, log_dir=log_dir)
     if rank == 0:
         print(f"[colorlab] {args.model} on {images!r}: {history.last}")
         print(f"[colorlab] weights: {out / 'last.pt'}")

@@ -15,6 +15,8 @@ modules handle what a real run needs:
   the same weights, bit for bit, as one that was never interrupted;
 - ``distributed``: data parallel when launched by ``torchrun`` (only rank 0 writes); a task with
   two networks (a GAN) has each wrapped on its own, with its own optimizer and schedule;
+- ``tensorboard``: with ``log_dir=DIR``, TensorBoard event files of the step logs, the epoch
+  metrics, a few validation colourings and the recipe (``tensorboard --logdir DIR`` shows them);
 - a non-finite loss stops training, names the step, and keeps the last good checkpoint.
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from colorlab.train import checkpoint, distributed, feeding
+from colorlab.train import checkpoint, distributed, feeding, tensorboard
 from colorlab.train.device import autocast_for, pick_device
 from colorlab.train.history import History
 
@@ -58,7 +60,7 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int | None
         batch_size: int | None = None, lr: float | None = None, schedule: str | None = None,
         optimizer_kw: dict | None = None, seed: int = 0, out_dir=None, checkpoint_every: int = 0,
         resume: bool = False, device=None, amp: bool | None = None, max_steps: int | None = None,
-        progress: bool = True, val_batches: int | None = None) -> History:
+        progress: bool = True, val_batches: int | None = None, log_dir=None) -> History:
     """Train ``model`` on ``task`` for ``epochs`` passes over ``train_data``; return a History.
 
     train_data, val_data: an ``ImageSet`` (``data.load``) or (N, H, W, 3) uint8 photos.
@@ -68,7 +70,9 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int | None
     ``last.pt`` there is kept beside as ``last.previous-K.pt``. checkpoint_every: also save every
     that many steps (0: only at epoch ends). resume: continue from ``out_dir/last.pt`` if it
     exists. max_steps: stop after that many steps in all. val_batches: at most that many
-    validation batches per epoch. Raises :class:`TrainingDiverged` when a loss stops being finite.
+    validation batches per epoch. log_dir: a folder for TensorBoard event files (module
+    ``tensorboard``; None: nothing written, TensorBoard not even imported).
+    Raises :class:`TrainingDiverged` when a loss stops being finite.
     """
     run = _setup(model, task, train_data, epochs, batch_size, lr, schedule, optimizer_kw, seed,
                  device, amp, max_steps)
@@ -76,23 +80,29 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int | None
     epoch, step_in_epoch = _start(run, resume, progress)
     run.bar = _progress_bar(run.total, run.step, progress and run.rank == 0)
     t0 = time.perf_counter()
-    while epoch < run.epochs and run.step < run.total:
-        t_epoch = time.perf_counter()
-        step_in_epoch, sums, count = _train_epoch(run, epoch, step_in_epoch)
-        if step_in_epoch < run.steps_per_epoch:   # stopped by max_steps mid-epoch
-            run.history.stopped = f"max_steps={max_steps} reached at epoch {epoch + 1}, batch {step_in_epoch}"
-            _save(run, epoch, step_in_epoch)      # last.pt holds the model fit returns
-            break
-        row = {"epoch": epoch + 1, "steps": run.step, "seconds": round(time.perf_counter() - t_epoch, 2)}
-        row.update({f"train_{k}": v / max(count, 1) for k, v in sums.items()})
-        if val_data is not None:
-            row.update({f"val_{k}": v for k, v in evaluate(model, task, val_data, run.batch_size, run.dev,
-                                                            run.autocast, val_batches).items()})
-        run.history.epochs.append(row)
-        _say(run.rank, progress, f"epoch {epoch + 1}/{run.epochs}: " + ", ".join(
-            f"{k} {v:.4f}" for k, v in row.items() if k.startswith(("train_", "val_"))))
-        epoch, step_in_epoch = epoch + 1, 0
-        _save(run, epoch, 0)
+    with tensorboard.opened(log_dir, run.step, run.rank) as run.board:   # None: no logging
+        while epoch < run.epochs and run.step < run.total:
+            t_epoch = time.perf_counter()
+            step_in_epoch, sums, count = _train_epoch(run, epoch, step_in_epoch)
+            if step_in_epoch < run.steps_per_epoch:   # stopped by max_steps mid-epoch
+                run.history.stopped = f"max_steps={max_steps} reached at epoch {epoch + 1}, batch {step_in_epoch}"
+                _save(run, epoch, step_in_epoch)      # last.pt holds the model fit returns
+                break
+            row = {"epoch": epoch + 1, "steps": run.step, "seconds": round(time.perf_counter() - t_epoch, 2)}
+            row.update({f"train_{k}": v / max(count, 1) for k, v in sums.items()})
+            if val_data is not None:
+                row.update({f"val_{k}": v for k, v in evaluate(model, task, val_data, run.batch_size, run.dev,
+                                                                run.autocast, val_batches).items()})
+            run.history.epochs.append(row)
+            _say(run.rank, progress, f"epoch {epoch + 1}/{run.epochs}: " + ", ".join(
+                f"{k} {v:.4f}" for k, v in row.items() if k.startswith(("train_", "val_"))))
+            if run.board is not None:
+                tensorboard.log_epoch(run.board, row)
+                tensorboard.log_colourings(run.board, model, task, val_data, run.step, run.dev, run.autocast)
+            epoch, step_in_epoch = epoch + 1, 0
+            _save(run, epoch, 0)
+        if run.board is not None:
+            tensorboard.log_recipe(run.board, run, schedule, optimizer_kw, run.history.last)
     run.bar.close()
     run.history.seconds = round(time.perf_counter() - t0, 2)
     distributed.sync_buffers(model, run.world)
@@ -129,7 +139,7 @@ def _setup(model, task, train_data, epochs, batch_size, lr, schedule, optimizer_
                            schedulers=schedulers, autocast=autocast, dev=dev, rank=rank, world=world,
                            images=images, labels=labels, seed=seed, epochs=epochs, lr=lr,
                            batch_size=batch_size, steps_per_epoch=steps_per_epoch, total=total,
-                           run_config=run_config, history=History(), step=0)
+                           run_config=run_config, history=History(), step=0, board=None)
 
 
 def _start(run, resume: bool, progress: bool) -> tuple[int, int]:
@@ -170,6 +180,8 @@ def _train_epoch(run, epoch: int, step_in_epoch: int) -> tuple[int, dict, int]:
             s.step()
         run.step, step_in_epoch, count = run.step + 1, step_in_epoch + 1, count + 1
         _log_step(logs, sums, run.history, run.bar, epoch)
+        if run.board is not None:
+            tensorboard.log_step(run.board, logs, run.step)
         if run.checkpoint_every and run.step % run.checkpoint_every == 0 and step_in_epoch < run.steps_per_epoch:
             _save(run, epoch, step_in_epoch)
     return step_in_epoch, sums, count

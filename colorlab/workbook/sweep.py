@@ -41,7 +41,8 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bool = True,
-          plot_keys: list[str] | None = None, max_points: int = MAX_POINTS):
+          plot_keys: list[str] | None = None, max_points: int = MAX_POINTS, workers: int = 1,
+          scheduler: str | None = None):
     """Run ``notebook`` once per point of the parameter ``grid`` (``{"T": [0.1, 0.38, 1.0]}``).
 
     Every point is checked before the first one runs; a grid of more than ``max_points`` points
@@ -61,23 +62,27 @@ def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bo
     plot_keys: the recorded results to plot (default: those that change with a parameter other
     than the seed). A second sweep into the same ``out_dir`` while this one runs is refused
     (:func:`folder_lock`). Ctrl-C writes the table of the points done and raises
-    :class:`SweepInterrupted`. Returns the RunResults of this grid's points.
+    :class:`SweepInterrupted`. Returns the RunResults of this grid's points, in grid order.
+
+    workers: run this many points at once on this machine (a Dask ``LocalCluster``; each
+    point's kernel gets cores // workers threads, and with several GPUs each worker one GPU);
+    scheduler: send the points to the Dask cluster at this address (``tcp://host:port``), whose
+    workers see ``notebook`` and ``out_dir`` at the same paths (see
+    :mod:`colorlab.workbook.parallel`). Either way the table is rewritten as each point finishes,
+    its rows in grid order, as a sequential sweep writes them.
     """
     notebook = find_notebook(notebook)
     fixed = dict(fixed or {})
-    grid = {name: distinct_values(name, values) for name, values in grid.items()}
-    check_grid_size(grid, max_points)
-    names = list(grid)
-    points = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
-    declared = parameters(notebook)
-    for point in points:
-        check_parameters(notebook, {**fixed, **point}, declared)
+    names, points = _checked_points(notebook, grid, fixed, max_points)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with folder_lock(out_dir, "sweep"):
         earlier = earlier_points(out_dir, notebook)
         for point in points:
             _check_same_point(earlier.get(point_name(notebook, point)), {**fixed, **point})
+        if workers > 1 or scheduler:
+            return _sweep_parallel(notebook, points, fixed, out_dir, earlier, (names, plot_keys),
+                                   workers, scheduler)
         outcomes = []
         try:
             for i, point in enumerate(points):
@@ -90,6 +95,19 @@ def sweep(notebook, grid: dict, out_dir, fixed: dict | None = None, progress: bo
             write_table(out_dir, names, _all_points(earlier, outcomes), notebook.stem, plot_keys)
             raise SweepInterrupted(len(outcomes), len(points), out_dir) from None
     return outcomes
+
+
+def _checked_points(notebook: Path, grid: dict, fixed: dict, max_points: int):
+    """(the swept names, every point of the grid as a dict), each point checked against the
+    notebook's parameters before any runs; repeated values dropped, a grid too big refused."""
+    grid = {name: distinct_values(name, values) for name, values in grid.items()}
+    check_grid_size(grid, max_points)
+    names = list(grid)
+    points = [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+    declared = parameters(notebook)
+    for point in points:
+        check_parameters(notebook, {**fixed, **point}, declared)
+    return names, points
 
 
 def check_grid_size(grid: dict, max_points: int = MAX_POINTS) -> int:
@@ -163,16 +181,60 @@ def _sweep_point(notebook, point, fixed, out_dir: Path, earlier: dict, progress)
     earlier run of it if that one finished with results."""
     name = point_name(notebook, point)
     tag = printable(name[len(notebook.stem) + 1:-1])
-    old = earlier.get(name)
-    if old is not None and old.ok and old.results:
-        print(f"[colorlab] {tag}: kept from an earlier sweep ({printable(Path(old.output).name)})",
-              flush=True)
+    old = _kept(earlier.get(name), tag)
+    if old is not None:
         return old
     params = with_out_dir(notebook, {**fixed, **point}, out_dir / name)
     print(f"[colorlab] {printable(notebook.stem)} {tag} …", flush=True)
     res = run(notebook, params, out_dir, f"{name}.ipynb", progress, html=False)
     say_outcome(tag, res)
     return res
+
+
+def _kept(old: RunResult | None, tag: str) -> RunResult | None:
+    """An earlier run of a point that finished with results (said so), else None: it runs."""
+    if old is not None and old.ok and old.results:
+        print(f"[colorlab] {tag}: kept from an earlier sweep ({printable(Path(old.output).name)})",
+              flush=True)
+        return old
+    return None
+
+
+def _sweep_parallel(notebook, points, fixed, out_dir: Path, earlier: dict, columns: tuple,
+                    workers: int, scheduler: str | None) -> list[RunResult]:
+    """Run the points not kept from an earlier sweep at once (:mod:`colorlab.workbook.parallel`),
+    rewriting the table (``columns``: the swept names, plot_keys) in grid order as each one ends.
+    Returns every point's RunResult, in grid order."""
+    from colorlab.workbook import parallel
+
+    def table(done: dict):
+        write_table(out_dir, columns[0], _all_points(earlier, [done[j] for j in sorted(done)]),
+                    notebook.stem, columns[1])
+    done, jobs, tags = {}, {}, {}
+    for i, point in enumerate(points):
+        name = point_name(notebook, point)
+        tags[i] = printable(name[len(notebook.stem) + 1:-1])
+        old = _kept(earlier.get(name), tags[i])
+        if old is not None:
+            done[i] = old
+        else:
+            params = with_out_dir(notebook, {**fixed, **point}, out_dir / name)
+            jobs[i] = (notebook.resolve(), params, out_dir.resolve(), f"{name}.ipynb")
+    where = f"the cluster at {printable(scheduler)}" if scheduler else f"{workers} local workers"
+    print(f"[colorlab] {printable(notebook.stem)}: {len(jobs)} points to run on {where}", flush=True)
+
+    def finished(i, res):
+        say_outcome(tags[i], res)
+        done[i] = res
+        table(done)
+    try:
+        if jobs:
+            parallel.run_all(jobs, finished, workers=workers, scheduler=scheduler)
+    except KeyboardInterrupt:
+        table(done)
+        raise SweepInterrupted(len(done), len(points), out_dir) from None
+    table(done)
+    return [done[i] for i in range(len(points))]
 
 
 def earlier_points(out_dir, notebook: Path) -> dict[str, RunResult]:
