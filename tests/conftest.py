@@ -85,3 +85,17 @@ def toy_notebook(tmp_path):
         nbformat.write(nb, str(tmp_path / name))
         return tmp_path / name
     return make
+
+
+@pytest.fixture
+def red_pngs():
+    """``red_pngs(folder, n)`` → ``folder`` holding n 12 x 12 PNGs of different reds (0.png …),
+    for the tests of what a photo folder holds besides photos."""
+    from PIL import Image
+
+    def make(folder, n: int):
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            Image.new("RGB", (12, 12), (60 * i, 0, 0)).save(folder / f"{i}.png")
+        return folder
+    return make

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-from PIL import Image
 
 from colorlab import data
 from colorlab.data import cache
@@ -13,20 +12,12 @@ from colorlab.data import cache
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
 
 
-def photos(folder, n=4):
-    """n small PNGs of different reds in ``folder``; returns the folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        Image.new("RGB", (12, 12), (60 * i, 0, 0)).save(folder / f"{i}.png")
-    return folder
-
-
 def reasons(ds):
     return {os.path.basename(p): r for p, r in ds.skipped}
 
 
-def test_a_fifo_named_jpg_is_skipped_as_not_a_regular_file(tmp_path, hang_limit):
-    root = photos(tmp_path / "photos")
+def test_a_fifo_named_jpg_is_skipped_as_not_a_regular_file(red_pngs, tmp_path, hang_limit):
+    root = red_pngs(tmp_path / "photos", 4)
     os.mkfifo(root / "pipe.jpg")
     ds = data.load(root, size=8, progress=False)
     assert len(ds) == 4
@@ -34,24 +25,24 @@ def test_a_fifo_named_jpg_is_skipped_as_not_a_regular_file(tmp_path, hang_limit)
     assert reasons(data.load(root, size=8, progress=False)) == reasons(ds)   # from the cache
 
 
-def test_a_fifo_is_skipped_without_the_cache_too(tmp_path, hang_limit):
-    root = photos(tmp_path / "photos")
+def test_a_fifo_is_skipped_without_the_cache_too(red_pngs, tmp_path, hang_limit):
+    root = red_pngs(tmp_path / "photos", 4)
     os.mkfifo(root / "pipe.png")
     ds = data.load(root, size=8, cache=False, progress=False)
     assert len(ds) == 4 and "a FIFO" in reasons(ds)["pipe.png"]
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
-def test_a_link_to_dev_zero_is_skipped_as_a_device(tmp_path, hang_limit):
-    root = photos(tmp_path / "photos")
+def test_a_link_to_dev_zero_is_skipped_as_a_device(red_pngs, tmp_path, hang_limit):
+    root = red_pngs(tmp_path / "photos", 4)
     os.symlink("/dev/zero", root / "zero.jpg")
     ds = data.load(root, size=8, progress=False)
     assert len(ds) == 4
     assert reasons(ds) == {"zero.jpg": "not a regular file (a character device), so it is not read"}
 
 
-def test_a_file_larger_than_any_photo_is_skipped_unread(tmp_path, monkeypatch):
-    root = photos(tmp_path / "photos")
+def test_a_file_larger_than_any_photo_is_skipped_unread(red_pngs, tmp_path, monkeypatch):
+    root = red_pngs(tmp_path / "photos", 4)
     with open(root / "huge.jpg", "wb") as f:       # sparse: takes no room on the disk
         f.truncate(600 * 2 ** 20)                   # 600 MiB: past MAX_FILE_BYTES
     hashed = []
@@ -73,8 +64,8 @@ def cli(*args, timeout=180):
 
 
 @pytest.mark.slow
-def test_prepare_finishes_and_lists_the_fifo_as_skipped(tmp_path):
-    root = photos(tmp_path / "photos")
+def test_prepare_finishes_and_lists_the_fifo_as_skipped(red_pngs, tmp_path):
+    root = red_pngs(tmp_path / "photos", 4)
     os.mkfifo(root / "pipe.jpg")
     done = cli("prepare", root, "--size", "16", timeout=120)
     assert done.returncode == 0, done.stderr
@@ -82,8 +73,8 @@ def test_prepare_finishes_and_lists_the_fifo_as_skipped(tmp_path):
 
 
 @pytest.mark.slow
-def test_train_on_a_folder_with_a_fifo_finishes_and_lists_it_as_skipped(tmp_path):
-    root = photos(tmp_path / "photos", n=12)
+def test_train_on_a_folder_with_a_fifo_finishes_and_lists_it_as_skipped(red_pngs, tmp_path):
+    root = red_pngs(tmp_path / "photos", 12)
     os.mkfifo(root / "pipe.jpg")
     done = cli("train", "--model", "regression", "--data", root, "--profile", "smoke",
                "--epochs", "1", "--batch-size", "4", "--out", tmp_path / "out", "--quiet")

@@ -11,20 +11,12 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt",
                                 reason="needs POSIX symlinks")
 
 
-def photos(folder, n=3):
-    """n small PNGs of different reds in ``folder``; returns the folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        Image.new("RGB", (12, 12), (60 * i, 0, 0)).save(folder / f"{i}.png")
-    return folder
-
-
 def reasons(ds):
     return {os.path.basename(p): r for p, r in ds.skipped}
 
 
-def test_broken_symlink_is_skipped_with_a_reason(tmp_path):
-    root = photos(tmp_path / "photos")
+def test_broken_symlink_is_skipped_with_a_reason(red_pngs, tmp_path):
+    root = red_pngs(tmp_path / "photos", 3)
     os.symlink(root / "gone.png", root / "broken.png")
     ds = data.load(root, size=8, progress=False)
     assert ds.relpaths == ["0.png", "1.png", "2.png"]
@@ -34,8 +26,8 @@ def test_broken_symlink_is_skipped_with_a_reason(tmp_path):
     assert cached.skipped == ds.skipped and np.array_equal(cached.images, ds.images)
 
 
-def test_symlink_loops_are_skipped_with_a_reason(tmp_path):
-    root = photos(tmp_path / "photos")
+def test_symlink_loops_are_skipped_with_a_reason(red_pngs, tmp_path):
+    root = red_pngs(tmp_path / "photos", 3)
     os.symlink(root / "self.png", root / "self.png")           # points at itself
     os.symlink(root / "b.jpg", root / "a.jpg")                 # a -> b -> a
     os.symlink(root / "a.jpg", root / "b.jpg")
@@ -45,8 +37,8 @@ def test_symlink_loops_are_skipped_with_a_reason(tmp_path):
     assert all("loop" in r for r in reasons(ds).values())
 
 
-def test_repairing_a_broken_symlink_refreshes_the_cache(tmp_path):
-    root = photos(tmp_path / "photos")
+def test_repairing_a_broken_symlink_refreshes_the_cache(red_pngs, tmp_path):
+    root = red_pngs(tmp_path / "photos", 3)
     target = tmp_path / "elsewhere.png"
     os.symlink(target, root / "late.png")
     assert len(data.load(root, size=8, progress=False)) == 3
