@@ -12,9 +12,23 @@ a line of colorlab's output.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import socket
+import time
 import uuid
 from pathlib import Path
+
+# A temporary file of another machine (a sweep's worker on a shared file system) cannot be
+# checked by its PID: it is removed only once nothing has touched it for this long (seconds).
+FOREIGN_STALE_AFTER = 24 * 3600
+
+
+def owner_tag() -> str:
+    """``<pid>-<host>``: who writes a temporary file, put in its name. ``host`` is 8 hex digits
+    of this machine's name, so that a PID is only ever checked on the machine that owns it."""
+    host = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+    return f"{os.getpid()}-{host}"
 
 
 def atomic_write(path, write, mode: int = 0o666) -> Path:
@@ -26,7 +40,7 @@ def atomic_write(path, write, mode: int = 0o666) -> Path:
     file's permission (0644 usually), as for any file.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    tmp = path.with_name(f".{path.name}.{owner_tag()}-{uuid.uuid4().hex[:8]}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
                  | getattr(os, "O_NOFOLLOW", 0), mode)
     try:
@@ -61,12 +75,25 @@ def printable(name) -> str:
 
 
 def remove_stale_temporaries(folder, pattern: str = ".*.tmp") -> list[Path]:
-    """Delete the temporary files of :func:`atomic_write` that a killed process left in
-    ``folder`` (its PID, in the name, is gone); returns them. Live processes' are kept."""
+    """Delete the temporary files (named with :func:`owner_tag`) that a killed process left in
+    ``folder``; returns them. One of this machine goes when its PID is gone; one of another
+    machine only after ``FOREIGN_STALE_AFTER`` seconds untouched. Live processes' are kept."""
     removed = []
     for tmp in Path(folder).glob(pattern):
-        pid = tmp.name.rsplit(".", 2)[-2].partition("-")[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+        if _stale(tmp):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
+
+
+def _stale(tmp: Path) -> bool:
+    """Whether the writer of ``tmp`` (``.<name>.<pid>-<host>-<random>.<ext>``) is gone."""
+    pid, *rest = tmp.name.rsplit(".", 2)[-2].split("-")
+    if not pid.isdigit():
+        return False
+    if len(rest) == 2 and rest[0] != owner_tag().partition("-")[2]:       # another machine's
+        try:
+            return time.time() - tmp.lstat().st_mtime > FOREIGN_STALE_AFTER
+        except FileNotFoundError:
+            return False
+    return int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists()

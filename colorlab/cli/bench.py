@@ -150,7 +150,7 @@ class _Stopwatch:
 
 
 def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, steps: int = 5,
-                   bf16: bool = False, warmup: int = 1) -> dict:
+                   bf16: bool = False, warmup: int = 1, channels_last: bool = False) -> dict:
     """Training steps as ``train.fit`` takes them, timed part by part.
 
     Each step is fit's: ``train.feeding.fetch`` from the uint8 array → seeding → ``task.batch`` (crop,
@@ -160,6 +160,8 @@ def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, ste
     ``task.targets`` and the optimizer's step hooks; forward + backward is the rest of
     ``train.train_step``, "other" the rest of the step.
 
+    bf16: under bf16 autocast; channels_last: the model's weights in NHWC layout (as ``fit`` does
+    for a model whose ``train.speed`` variant says so).
     Returns img_per_s and step_s (median step), ``seconds`` per stage (medians over ``steps``
     steps after ``warmup``), ``shares`` (those medians over their sum) and ``outside_share``
     (1 − the forward + backward share).
@@ -169,6 +171,8 @@ def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, ste
     task = tasks.for_model(models.REGISTRY[name], size=size, profile="cpu")
     torch.manual_seed(0)
     model = models.build(name, **kwargs, **task.model_kwargs(photos)).to(dev)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
     task.prepare(photos)                     # e.g. count the prior the loss rebalances with
     nets = task.wrap(model, lambda net: net)
     autocast = train.autocast_for(dev, bf16)

@@ -25,7 +25,7 @@ import shlex
 import sys
 
 from colorlab import data
-from colorlab.cli import bench
+from colorlab.cli import bench, bench_speed
 from colorlab.cli import train as cli_train
 from colorlab.files import printable
 from colorlab.workbook import assignments, execute, grading, notebooks, sweep, workbook
@@ -104,7 +104,10 @@ def cmd_clean(args):
 
 
 def cmd_bench(args):
-    bench.main(quick=args.quick, bf16_check=args.bf16_check)
+    if args.variants:
+        bench_speed.main(quick=args.quick, names=args.models)
+    else:
+        bench.main(quick=args.quick, bf16_check=args.bf16_check)
     return 0
 
 
@@ -191,6 +194,11 @@ def _add_tool_commands(sub) -> None:
     b.add_argument("--quick", action="store_true", help="smaller inputs (a smoke check)")
     b.add_argument("--bf16-check", action="store_true",
                    help="also train fp32 vs bf16 on the CPU and compare validation loss/AuC")
+    b.add_argument("--variants", action="store_true",
+                   help="instead: every model's images/s in fp32/bf16 × NCHW/channels_last, the "
+                   "fp32-vs-bf16 learning check per model, its default beside its best variant")
+    b.add_argument("--models", nargs="+", default=None, metavar="NAME",
+                   help="with --variants: only these models")
     b.set_defaults(func=cmd_bench)
 
 

@@ -31,6 +31,7 @@ from colorlab import data, models, profiles, tasks, train
 from colorlab.data import hints
 from colorlab.files import atomic_write, printable
 from colorlab.evaluate.inference import colorize, read_photo
+from colorlab.train import speed
 
 SKIPPED_SHOWN = 20   # train lists this many skipped photos; prepare lists them all
 
@@ -102,6 +103,9 @@ def add_commands(sub):
     t.add_argument("--tensorboard", action="store_true",
                    help="also write TensorBoard logs into OUT/tensorboard (losses, metrics, colourings)")
     t.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best present)")
+    t.add_argument("--speed", default="auto", choices=["auto", *speed.VARIANTS],
+                   help="memory layout and precision (default auto: the one measured fastest for "
+                   "this model and device, train/speed.py)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 
@@ -191,9 +195,10 @@ def cmd_train(args):
         print(f"[colorlab] TensorBoard logs: {log_dir}; view them with: tensorboard --logdir {log_dir}")
     history = train.fit(model, task, train_set, val_set, epochs=args.epochs, lr=args.lr,
                         seed=args.seed, out_dir=out, checkpoint_every=args.checkpoint_every,
-                        resume=args.resume, device=device, progress=not args.quiet, log_dir=log_dir)
+                        resume=args.resume, device=device, progress=not args.quiet, log_dir=log_dir,
+                        **_speed_args(args.speed))
     if rank == 0:
-        print(f"[colorlab] {args.model} on {images!r}: {history.last}")
+        print(f"[colorlab] {args.model} on {images!r} ({history.speed}): {history.last}")
         print(f"[colorlab] weights: {out / 'last.pt'}")
         for kept in sorted(set(out.glob("last.previous-*.pt")) - kept_before):
             print(f"[colorlab] the earlier run's weights: {kept} (--resume continues a run instead)")
@@ -316,3 +321,11 @@ def hint_input(args, photo_path, photo) -> dict | None:
         return hints.from_reference(ref, 20 if args.points is None else args.points,
                                     gen=0 if args.seed is None else args.seed, size=size)
     return None
+
+
+def _speed_args(name: str) -> dict:
+    """``fit``'s amp and channels_last for ``--speed NAME`` ("auto": fit decides)."""
+    if name == "auto":
+        return {}
+    v = speed.VARIANTS[name]
+    return {"amp": v.bf16, "channels_last": v.channels_last}

@@ -10,7 +10,8 @@ class History:
     epochs: one dict per epoch, {"epoch", "steps", "seconds", "train_loss", "val_loss", "val_auc", …};
     logs: one dict per step, the floats the task's objectives logged ({"loss"}, and for the GAN
     "loss_d", "d_real", "d_fake", "loss_adv", "loss_l1" …); stopped: why training stopped early,
-    if it did; seconds: wall-clock seconds of this call to fit.
+    if it did; seconds: wall-clock seconds of this call to fit; speed: the memory layout and
+    precision it trained in ("fp32", "bf16+cl" …, ``train.speed``).
     ``History(steps=[…])`` builds one from step losses alone (``logs`` = [{"loss": v}, …]).
     """
 
@@ -18,6 +19,7 @@ class History:
         self.epochs = list(epochs or [])
         self.logs = list(logs) if logs is not None else [{"loss": v} for v in (steps or [])]
         self.stopped, self.seconds = stopped, seconds
+        self.speed = "fp32"
 
     @property
     def steps(self) -> list:

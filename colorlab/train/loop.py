@@ -6,8 +6,9 @@ photos → ``task.batch`` → ``train_step`` (for each of the task's objectives:
 forward + loss, ``backward``, optimizer ``step``) → schedulers → log → checkpoint. Around it, small
 modules handle what a real run needs:
 
-- ``device``: CUDA, then Apple MPS, then CPU (``device=`` overrides); on CUDA bf16 autocast and
-  ``channels_last``;
+- ``device``: CUDA, then Apple MPS, then CPU (``device=`` overrides);
+- ``speed``: the memory layout and precision measured fastest for this model on this kind of
+  device (``channels_last``, bf16 autocast), among those that learn as well as float32;
 - ``feeding``: every random choice (data order, crops, flips, dropout) drawn from generators seeded
   by ``(seed, epoch, step)``, so a run is a function of its seed;
 - ``checkpoint``: written atomically at the end of every epoch and every ``checkpoint_every``
@@ -31,7 +32,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from colorlab.train import checkpoint, distributed, feeding, tensorboard
+from colorlab.train import checkpoint, distributed, feeding, speed, tensorboard
 from colorlab.train.device import autocast_for, pick_device
 from colorlab.train.history import History
 
@@ -59,8 +60,9 @@ def train_step(task, nets, batch: dict, optimizers, autocast) -> dict:
 def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int | None = None,
         batch_size: int | None = None, lr: float | None = None, schedule: str | None = None,
         optimizer_kw: dict | None = None, seed: int = 0, out_dir=None, checkpoint_every: int = 0,
-        resume: bool = False, device=None, amp: bool | None = None, max_steps: int | None = None,
-        progress: bool = True, val_batches: int | None = None, log_dir=None) -> History:
+        resume: bool = False, device=None, amp: bool | None = None,
+        channels_last: bool | None = None, max_steps: int | None = None, progress: bool = True,
+        val_batches: int | None = None, log_dir=None) -> History:
     """Train ``model`` on ``task`` for ``epochs`` passes over ``train_data``; return a History.
 
     train_data, val_data: an ``ImageSet`` (``data.load``) or (N, H, W, 3) uint8 photos.
@@ -69,13 +71,14 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int | None
     ``tasks.RECIPES``). out_dir: where ``last.pt`` goes (None: no checkpoints); an earlier run's
     ``last.pt`` there is kept beside as ``last.previous-K.pt``. checkpoint_every: also save every
     that many steps (0: only at epoch ends). resume: continue from ``out_dir/last.pt`` if it
-    exists. max_steps: stop after that many steps in all. val_batches: at most that many
-    validation batches per epoch. log_dir: a folder for TensorBoard event files (module
-    ``tensorboard``; None: nothing written, TensorBoard not even imported).
+    exists. amp (bf16 autocast), channels_last: None takes the model's measured fastest
+    (``speed.choose``), True/False overrides. max_steps: stop after that many steps in all.
+    val_batches: at most that many validation batches per epoch. log_dir: a folder for
+    TensorBoard event files (module ``tensorboard``; None: nothing written, not even imported).
     Raises :class:`TrainingDiverged` when a loss stops being finite.
     """
     run = _setup(model, task, train_data, epochs, batch_size, lr, schedule, optimizer_kw, seed,
-                 device, amp, max_steps)
+                 device, speed_args=(amp, channels_last), max_steps=max_steps)
     run.ckpt, run.checkpoint_every = (Path(out_dir) / "last.pt" if out_dir else None), checkpoint_every
     epoch, step_in_epoch = _start(run, resume, progress)
     run.bar = _progress_bar(run.total, run.step, progress and run.rank == 0)
@@ -112,19 +115,20 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int | None
 
 
 def _setup(model, task, train_data, epochs, batch_size, lr, schedule, optimizer_kw, seed, device,
-           amp, max_steps) -> SimpleNamespace:
-    """Everything a run holds: the device, the (wrapped) networks, optimizers and schedulers
-    (the recipe's, or the overrides), the photos, and the number of steps."""
+           speed_args, max_steps) -> SimpleNamespace:
+    """Everything a run holds: the device and speed variant, the (wrapped) networks, optimizers
+    and schedulers (the recipe's, or the overrides), the photos, and the number of steps."""
     epochs = task.epochs if epochs is None else epochs
     batch_size = task.batch_size if batch_size is None else batch_size
     rank, world = distributed.dist_info()
     dev = pick_device(device)
     model.to(dev)
-    if dev.type == "cuda":
+    variant = speed.choose(checkpoint.model_name(model), dev, *speed_args)
+    if variant.channels_last:
         model.to(memory_format=torch.channels_last)
     task.prepare(train_data)
     nets = task.wrap(model, distributed.wrap_fn(world, dev))
-    autocast = autocast_for(dev, amp)
+    autocast = autocast_for(dev, variant.bf16)
     optimizers = task.configure_optimizers(model, lr, **(optimizer_kw or {}))
     images, labels = feeding.images_and_labels(train_data)
     steps_per_epoch = len(feeding.epoch_order(len(images), seed, 0, rank, world)) // batch_size
@@ -135,11 +139,13 @@ def _setup(model, task, train_data, epochs, batch_size, lr, schedule, optimizer_
     schedulers = task.configure_schedulers(optimizers, total, schedule)
     run_config = {"name": checkpoint.model_name(model), "kwargs": dict(getattr(model, "config", {})),
                   "batch_size": batch_size, "seed": seed, "world": world}
+    history = History()
+    history.speed = speed.name_of(variant)
     return SimpleNamespace(model=model, task=task, nets=nets, optimizers=optimizers,
                            schedulers=schedulers, autocast=autocast, dev=dev, rank=rank, world=world,
                            images=images, labels=labels, seed=seed, epochs=epochs, lr=lr,
                            batch_size=batch_size, steps_per_epoch=steps_per_epoch, total=total,
-                           run_config=run_config, history=History(), step=0, board=None)
+                           run_config=run_config, history=history, step=0, board=None)
 
 
 def _start(run, resume: bool, progress: bool) -> tuple[int, int]:
@@ -248,7 +254,8 @@ def fit_named(name: str, model: nn.Module, task, train_data, val_data=None, *, o
     history = fit(model, task, train_data, val_data, out_dir=where, **fit_kw)
     n = len(history.steps)
     val = ", ".join(f"{k} {v:.4f}" for k, v in history.last.items() if k.startswith("val_"))
-    print(f"{name}: {n} steps in {history.seconds:.0f} s ({history.seconds / max(n, 1):.2f} s/step)"
+    print(f"{name}: {n} steps in {history.seconds:.0f} s ({history.seconds / max(n, 1):.2f} s/step, "
+          f"{history.speed})"
           + (f"; {val}" if val else "") + (f"; checkpoint {where / 'last.pt'}" if where else ""))
     return history
 

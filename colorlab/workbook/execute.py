@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colorlab.files import printable, remove_stale_temporaries
+from colorlab.files import owner_tag, printable, remove_stale_temporaries
 from colorlab.workbook import publish
 from colorlab.workbook.notebooks import (check_parameters, find_notebook, load_notebook, parameters,
                                          read, records)
@@ -76,13 +76,13 @@ def _execute(notebook: Path, output: Path, params: dict, progress: bool) -> tupl
     """Execute ``notebook`` into ``output``: (error, or "" when every cell ran; written).
 
     papermill rewrites its output after every cell, so it writes a partial copy beside
-    ``output`` (``.<name>.<pid>-<random>.ipynb``, hidden from a sweep's points), renamed into place
+    ``output`` (``.<name>.<pid>-<host>-<random>.ipynb``, hidden from a sweep's points), renamed into place
     once papermill has finished, failed cell or not. A partial copy that is not a readable notebook
     (a full disk, a crash) is deleted and ``output`` is left as it was (written is False); one that
     Ctrl-C or a killed process leaves is deleted now or by the next run in that folder.
     """
     import papermill as pm
-    partial = output.with_name(f".{output.stem}.{os.getpid()}-{os.urandom(4).hex()}.ipynb")
+    partial = output.with_name(f".{output.stem}.{owner_tag()}-{os.urandom(4).hex()}.ipynb")
     error = ""
     try:
         try:
