@@ -1,9 +1,6 @@
 """Nazeri et al.'s U-Net and conditional GAN (notebook 09): shapes, one training step of each,
 both networks and optimizers in last.pt, the checkpoint alone colours a photo (function and
 command line), bit-identical resume, and DDP under torchrun."""
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -128,13 +125,10 @@ torch.distributed.destroy_process_group()
 
 
 @pytest.mark.slow
-def test_unet_gan_under_torchrun_ends_with_equal_weights(tmp_path, free_port):
+def test_unet_gan_under_torchrun_ends_with_equal_weights(tmp_path, torchrun):
     script = tmp_path / "ddp.py"
     script.write_text(DDP.format(root=str(ROOT), out=str(tmp_path)))
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-                        f"--master_port={free_port}", str(script)], capture_output=True, text=True,
-                       timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert r.returncode == 0, r.stderr[:3000] + "\n…\n" + r.stderr[-1500:]
+    r = torchrun(str(script), timeout=600)
     a, b = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
     state = torch.load(tmp_path / "last.pt", weights_only=True)

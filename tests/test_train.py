@@ -230,13 +230,10 @@ torch.distributed.destroy_process_group()
 
 
 @pytest.mark.slow
-def test_ddp_two_processes_gloo_same_weights(tmp_path, free_port):
+def test_ddp_two_processes_gloo_same_weights(tmp_path, torchrun):
     script = tmp_path / "ddp.py"
     script.write_text(DDP_SCRIPT.format(root=str(ROOT), out=str(tmp_path)))
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-                        f"--master_port={free_port}", str(script)], capture_output=True, text=True,
-                       timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert r.returncode == 0, r.stderr[:3000] + "\n…\n" + r.stderr[-1500:]
+    r = torchrun(str(script))
     a, b = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
     # it trained (weights moved away from the initial ones) and only rank 0 wrote last.pt
@@ -249,20 +246,15 @@ def test_ddp_two_processes_gloo_same_weights(tmp_path, free_port):
 
 
 @pytest.mark.slow
-def test_torchrun_train_command(tmp_path, free_port):
+def test_torchrun_train_command(tmp_path, torchrun):
     """The documented command: torchrun --nproc_per_node=2 -m colorlab train … (gloo on CPU)."""
     photos = tmp_path / "photos"
     photos.mkdir()
     from PIL import Image
     for i, img in enumerate(toy_photos(n=40, size=40)):
         Image.fromarray(img).save(photos / f"p{i:02d}.png")
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-                        f"--master_port={free_port}", "-m", "colorlab", "train", "--model", "regression",
-                        "--data", str(photos), "--profile", "smoke", "--batch-size", "4",
-                        "--out", str(tmp_path / "out"), "--quiet"],
-                       capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert r.returncode == 0, r.stderr[:3000] + "\n…\n" + r.stderr[-1500:]
+    r = torchrun("-m", "colorlab", "train", "--model", "regression", "--data", photos,
+                 "--profile", "smoke", "--batch-size", "4", "--out", tmp_path / "out", "--quiet")
     state = torch.load(tmp_path / "out" / "last.pt", weights_only=True)
     assert state["world"] == 2 and state["name"] == "regression"
     assert r.stdout.count("weights:") == 1  # only rank 0 reports

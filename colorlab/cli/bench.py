@@ -150,7 +150,8 @@ class _Stopwatch:
 
 
 def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, steps: int = 5,
-                   bf16: bool = False, warmup: int = 1, channels_last: bool = False) -> dict:
+                   bf16: bool = False, warmup: int = 1, channels_last: bool = False,
+                   device=None) -> dict:
     """Training steps as ``train.fit`` takes them, timed part by part.
 
     Each step is fit's: ``train.feeding.fetch`` from the uint8 array → seeding → ``task.batch`` (crop,
@@ -161,12 +162,15 @@ def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, ste
     ``train.train_step``, "other" the rest of the step.
 
     bf16: under bf16 autocast; channels_last: the model's weights in NHWC layout (as ``fit`` does
-    for a model whose ``train.speed`` variant says so).
+    for a model whose ``train.speed`` variant says so); device: "cpu" (default), "cuda" …; on
+    CUDA the result also holds ``peak_mib``, the most memory the steps held.
     Returns img_per_s and step_s (median step), ``seconds`` per stage (medians over ``steps``
     steps after ``warmup``), ``shares`` (those medians over their sum) and ``outside_share``
     (1 − the forward + backward share).
     """
-    dev = torch.device("cpu")
+    dev = torch.device(device or "cpu")
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
     photos = _training_data(2 * batch, size)
     task = tasks.for_model(models.REGISTRY[name], size=size, profile="cpu")
     torch.manual_seed(0)
@@ -203,8 +207,9 @@ def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, ste
     total = sum(seconds.values())
     shares = {k: v / total for k, v in seconds.items()}
     step_s = float(np.median([t for t, _ in rows]))
+    peak = torch.cuda.max_memory_allocated(dev) / 2 ** 20 if dev.type == "cuda" else None
     return {"img_per_s": batch / step_s, "step_s": step_s, "seconds": seconds, "shares": shares,
-            "outside_share": 1 - shares["fwd_bwd"]}
+            "outside_share": 1 - shares["fwd_bwd"], "peak_mib": peak}
 
 
 def _timed_step(run, i: int) -> tuple[float, dict]:

@@ -1,7 +1,7 @@
 """``python -m colorlab bench --variants``: each model's fastest memory layout and precision.
 
-For every model the workbook trains, at the cpu profile's size and width (64 px, width 0.25,
-batch 32), on the device ``train.fit`` would pick:
+For every model the workbook trains, at a profile's size, width and batch (``cpu``: 64 px, width
+0.25, batch 32; ``--profile gpu`` for a GPU run), on the device ``train.fit`` would pick:
 
 1. images/s of ``train.fit``'s own step (``bench.bench_training``) in each of the four variants
    of ``train.speed.VARIANTS`` (float32 or bf16 autocast, NCHW or channels_last);
@@ -12,8 +12,8 @@ batch 32), on the device ``train.fit`` would pick:
    qualify), beside the default that ``train.speed.FASTEST`` declares, and their ratio.
 
 The last lines print the ``FASTEST`` rows these measurements give, to paste into
-``train/speed.py``. Timings are medians of a few steps after a warm-up; on a busy machine they
-include waits for a core (the load average is printed first).
+``train/speed.py`` (on CUDA also each variant's peak memory). Timings are medians of a few steps
+after a warm-up; on a busy machine they include waits for a core (the load average is printed).
 """
 from __future__ import annotations
 
@@ -21,44 +21,47 @@ import time
 
 import torch
 
-from colorlab import data, models, tasks, train
+from colorlab import data, models, profiles, tasks, train
 from colorlab.cli import bench
 from colorlab.train import speed
 
-# The models the workbook trains (notebooks 03–12), at the cpu profile's width.
-WIDTH = 0.25
+# The models the workbook trains (notebooks 03–12).
 TRAINED = ["regression", "vgg16_decoder", "koalarization", "gray_classifier", "zhang_eccv16",
            "unet", "unet_gan", "deep_colorization", "zhang_hints", "rtnet", "hnet"]
 
 
-def images_per_second(name: str, size: int, batch: int, steps: int) -> dict:
-    """{variant name: training images/s} for ``name`` at ``size`` px, one entry per variant."""
-    out = {}
+def images_per_second(name: str, cfg, steps: int, dev) -> tuple[dict, dict]:
+    """({variant: training images/s}, {variant: peak MiB on CUDA, else None}) for ``name`` at
+    the size, width and batch of profile ``cfg``."""
+    rates, peaks = {}, {}
     for key, v in speed.VARIANTS.items():
-        r = bench.bench_training(name, {"width": WIDTH}, size=size, batch=batch, steps=steps,
-                                 bf16=v.bf16, channels_last=v.channels_last)
-        out[key] = r["img_per_s"]
-    return out
+        r = bench.bench_training(name, {"width": cfg.width}, size=cfg.size, batch=cfg.batch_size,
+                                 steps=steps, bf16=v.bf16, channels_last=v.channels_last,
+                                 device=dev)
+        rates[key], peaks[key] = r["img_per_s"], r["peak_mib"]
+    return rates, peaks
 
 
-def learning_check(name: str, size: int = 64, steps: int = 150, batch: int = 32) -> dict:
+def learning_check(name: str, cfg, steps: int = 150, dev=None) -> dict:
     """Train ``name`` for ``steps`` steps in float32 and in bf16 (same seed and photos: the
-    bundled flowers, 90 % of them) and evaluate each on the other 10 %.
+    bundled flowers, 90 % of them, at profile ``cfg``'s size, width and batch) and evaluate each
+    on the other 10 %.
 
     Returns {"fp32": {"val_loss", "seconds"}, "bf16": {…}, "learns_as_well": bool}.
     """
-    photos = data.load("flowers", size=size, progress=False)
+    dev = torch.device(dev or "cpu")
+    photos = data.load("flowers", size=cfg.size, progress=False)
     tr, va = photos.split(0.1)
     out = {}
     for label, amp in (("fp32", False), ("bf16", True)):
-        task = tasks.for_model(models.REGISTRY[name], size=size, profile="cpu")
+        task = tasks.for_model(models.REGISTRY[name], size=cfg.size, profile=cfg.name)
         torch.manual_seed(0)
-        model = models.build(name, width=WIDTH, **task.model_kwargs(tr))
+        model = models.build(name, width=cfg.width, **task.model_kwargs(tr))
         t0 = time.perf_counter()
-        train.fit(model, task, tr, None, epochs=1000, batch_size=batch, seed=0, amp=amp,
-                  channels_last=False, max_steps=steps, progress=False, device="cpu")
+        train.fit(model, task, tr, None, epochs=1000, batch_size=cfg.batch_size, seed=0, amp=amp,
+                  channels_last=False, max_steps=steps, progress=False, device=dev)
         seconds = time.perf_counter() - t0
-        ev = train.evaluate(model, task, va, batch, torch.device("cpu"))
+        ev = train.evaluate(model, task, va, cfg.batch_size, dev)
         out[label] = {"val_loss": ev["loss"], "seconds": seconds}
     out["learns_as_well"] = out["bf16"]["val_loss"] <= out["fp32"]["val_loss"] * (1 + speed.LEARNS_AS_WELL)
     return out
@@ -70,13 +73,14 @@ def best_variant(rates: dict, bf16_learns: bool) -> str:
     return max(allowed, key=allowed.get)
 
 
-def measure(name: str, size: int, batch: int, steps: int, check_steps: int) -> dict:
-    """One model's row: images/s per variant, the learning check, the default and the best."""
-    rates = images_per_second(name, size, batch, steps)
-    check = learning_check(name, size, check_steps, batch)
-    default = speed.name_of(speed.choose(name, torch.device("cpu")))
+def measure(name: str, cfg, steps: int, check_steps: int, dev) -> dict:
+    """One model's row: images/s (and CUDA peak MiB) per variant, the learning check, the
+    default on ``dev`` and the best."""
+    rates, peaks = images_per_second(name, cfg, steps, dev)
+    check = learning_check(name, cfg, check_steps, dev)
+    default = speed.name_of(speed.choose(name, dev))
     best = best_variant(rates, check["learns_as_well"])
-    return {"rates": rates, "check": check, "default": default, "best": best,
+    return {"rates": rates, "peaks": peaks, "check": check, "default": default, "best": best,
             "ratio": rates[default] / rates[best]}
 
 
@@ -86,24 +90,32 @@ def print_row(name: str, r: dict) -> None:
               f"{'yes' if c['learns_as_well'] else 'NO'}")
     print(f"{name:<18}" + "".join(f"{r['rates'][k]:>9.0f}" for k in speed.VARIANTS)
           + f"  {learns:<24}{r['default']:>9}{r['best']:>9}{r['ratio']:>8.0%}", flush=True)
+    if r["peaks"]["fp32"] is not None:
+        print(f"{'  peak MiB':<18}" + "".join(f"{r['peaks'][k]:>9.0f}" for k in speed.VARIANTS))
 
 
-def main(quick: bool = False, names=None) -> dict:
-    """Measure every model in ``names`` (default :data:`TRAINED`), print the table and the
-    ``FASTEST`` rows it gives; return {name: row}."""
+def main(quick: bool = False, names=None, profile: str = "cpu", device=None) -> dict:
+    """Measure every model in ``names`` (default :data:`TRAINED`) at ``profile``'s size, width
+    and batch on ``device`` (default: the one fit picks), print the table and the ``FASTEST``
+    rows it gives; return {name: row}. ``quick``: the smoke profile, a step or two."""
     names = names or TRAINED
-    size, batch, steps, check_steps = (32, 8, 1, 4) if quick else (64, 32, 5, 150)
-    print(f"colorlab bench --variants — torch {torch.__version__}, {torch.get_num_threads()} threads"
-          f"{bench._load()}, bf16 instructions: {speed.cpu_has_bf16()}")
-    print(f"training images/s at {size} px, batch {batch}, width {WIDTH}; learning check: held-out "
-          f"loss after {check_steps} steps, fp32 → bf16, as well if ≤ +{speed.LEARNS_AS_WELL:.0%}")
+    cfg = profiles.get("smoke" if quick else profile)
+    steps, check_steps = (1, 4) if quick else (5, 150)
+    dev = train.pick_device(device)
+    kind = speed.device_kind(dev)
+    print(f"colorlab bench --variants — torch {torch.__version__}, {dev}, "
+          f"{torch.get_num_threads()} threads{bench._load()}"
+          + (f", bf16 instructions: {speed.cpu_has_bf16()}" if kind == "cpu" else ""))
+    print(f"training images/s, profile {cfg.name}: {cfg.size} px, batch {cfg.batch_size}, width "
+          f"{cfg.width}; learning check: held-out loss after {check_steps} steps, fp32 → bf16, "
+          f"as well if ≤ +{speed.LEARNS_AS_WELL:.0%}")
     print(f"{'model':<18}" + "".join(f"{k:>9}" for k in speed.VARIANTS)
           + f"  {'learning check':<24}{'default':>9}{'best':>9}{'def/best':>8}")
     rows = {}
     for name in names:
-        rows[name] = measure(name, size, batch, steps, check_steps)
+        rows[name] = measure(name, cfg, steps, check_steps, dev)
         print_row(name, rows[name])
-    print("\nFASTEST rows these figures give (cpu):")
+    print(f"\nFASTEST rows these figures give ({kind}):")
     for name, r in rows.items():
-        print(f'    "{name}": {{"cpu": "{r["best"]}"}},')
+        print(f'    "{name}": {{"{kind}": "{r["best"]}"}},')
     return rows

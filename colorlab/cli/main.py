@@ -105,7 +105,8 @@ def cmd_clean(args):
 
 def cmd_bench(args):
     if args.variants:
-        bench_speed.main(quick=args.quick, names=args.models)
+        bench_speed.main(quick=args.quick, names=args.models, profile=args.profile,
+                         device=args.device)
     else:
         bench.main(quick=args.quick, bf16_check=args.bf16_check)
     return 0
@@ -199,6 +200,9 @@ def _add_tool_commands(sub) -> None:
                    "fp32-vs-bf16 learning check per model, its default beside its best variant")
     b.add_argument("--models", nargs="+", default=None, metavar="NAME",
                    help="with --variants: only these models")
+    b.add_argument("--profile", default="cpu", choices=["cpu", "gpu"],
+                   help="with --variants: the profile's size, width and batch (default cpu)")
+    b.add_argument("--device", default=None, help="with --variants: cpu, cuda … (default: the best present)")
     b.set_defaults(func=cmd_bench)
 
 

@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from colorlab.color import lab_to_rgb, rgb_to_lab
+from colorlab.data.images import to_uint8_pixels
 from colorlab.files import printable
 
 # Daly & Zhao, "Training" (hint images for HNet)
@@ -252,9 +253,9 @@ def _read_rgba(image, name: str = "the hint image") -> np.ndarray:
     if image.ndim != 3 or image.shape[-1] != 4:
         raise ValueError(f"{name} has no alpha channel (shape {image.shape}): hints are an RGBA "
                          "image where alpha > 0 marks a hinted pixel and its RGB gives the colour")
-    if image.dtype != np.uint8:
-        image = np.clip(np.rint(image.astype(np.float64) * 255), 0, 255).astype(np.uint8)
-    return image
+    if image.size == 0:
+        raise ValueError(f"{name} is empty (shape {image.shape})")
+    return to_uint8_pixels(image)
 
 
 def from_image(rgba, size: tuple[int, int] | None = None, name: str = "the hint image") -> dict:

@@ -100,3 +100,42 @@ def resize_crop(img: np.ndarray, size: int) -> np.ndarray:
     box = (left, top, left + side, top + side)
     out = Image.fromarray(img).resize((size, size), Image.Resampling.LANCZOS, box=box)
     return np.array(out)
+
+
+FLOAT_SLACK = 1 / 510    # float pixels may stray this far outside [0, 1]: under half an 8-bit
+                         # level, which rounding to 0..255 removes anyway
+
+
+def to_uint8_pixels(rgb: np.ndarray) -> np.ndarray:
+    """Pixels (H, W, C) as an array gives them → uint8, rounded: uint8 as is, uint16 /65535,
+    another integer type by its range (0..255 or 0..65535), floats in [0, 1]. Anything else
+    (bool, NaN, floats outside [0, 1]) raises ValueError saying what was seen and what to do
+    (``evaluate.inference.as_uint8_rgb`` for photos, ``hints.from_image`` for RGBA hints)."""
+    if rgb.dtype == np.uint8:
+        return rgb
+    if rgb.dtype == np.uint16:
+        return _rescale(rgb, 65535)
+    if np.issubdtype(rgb.dtype, np.integer) and not np.issubdtype(rgb.dtype, np.bool_):
+        lo, hi = int(rgb.min()), int(rgb.max())
+        if lo >= 0 and hi <= 255:
+            return rgb.astype(np.uint8)
+        if lo >= 0 and hi <= 65535:
+            return _rescale(rgb, 65535)
+        raise ValueError(f"the image's {rgb.dtype} values lie in {lo}..{hi}: give 8-bit (0..255) "
+                         "or 16-bit (0..65535) values, or floats in [0, 1]")
+    if np.issubdtype(rgb.dtype, np.floating):
+        if not np.isfinite(rgb).all():
+            bad = "NaN" if np.isnan(rgb).any() else "infinite"
+            raise ValueError(f"the image holds {bad} pixels: every value must be a number in [0, 1]")
+        lo, hi = float(rgb.min()), float(rgb.max())
+        if lo < -FLOAT_SLACK or hi > 1 + FLOAT_SLACK:
+            raise ValueError(f"float pixels must lie in [0, 1], this image's lie in {lo:g}..{hi:g}"
+                             + (": divide by 255 first (8-bit values)" if hi <= 255 and lo >= 0 else ""))
+        return _rescale(rgb, 1.0)
+    raise ValueError(f"an image of {rgb.dtype} values cannot be a photo: give uint8 (0..255), "
+                     "uint16 (0..65535) or floats in [0, 1]")
+
+
+def _rescale(values: np.ndarray, peak: float) -> np.ndarray:
+    """Values in 0..peak → uint8 0..255, rounded (float32 arithmetic, clipped)."""
+    return np.clip(np.rint(values.astype(np.float32) * (255 / peak)), 0, 255).astype(np.uint8)

@@ -22,14 +22,12 @@ from PIL import Image
 from colorlab import tasks
 from colorlab.color import lab_to_rgb, rgb_to_lab
 from colorlab.data import hints
-from colorlab.data.images import load_image
+from colorlab.data.images import load_image, to_uint8_pixels
 
 MAX_NET_SIDE = 1024      # px: the longest side the network ever sees
 MAX_ASPECT = 20.0        # longest side / shortest side that colorize accepts
 STRIP_PIXELS = 1 << 18   # pixels per strip when converting a full-size photo (~25 MB of work)
 MAX_PHOTO_PIXELS = hints.MAX_IMAGE_PIXELS   # a larger photo file is refused by its header
-FLOAT_SLACK = 1 / 510    # float pixels may stray this far outside [0, 1]: under half an 8-bit
-                         # level, which rounding to 0..255 removes anyway
 
 
 def as_uint8_rgb(image) -> np.ndarray:
@@ -49,39 +47,7 @@ def as_uint8_rgb(image) -> np.ndarray:
         raise ValueError(f"expected an image (H, W) or (H, W, 3), got shape {image.shape}")
     if image.size == 0:
         raise ValueError(f"the image is empty (shape {image.shape}): give a photo of at least 1 x 1 px")
-    return _to_uint8_pixels(image[..., :3])
-
-
-def _to_uint8_pixels(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) pixels of any accepted dtype (see :func:`as_uint8_rgb`) → uint8, rounded."""
-    if rgb.dtype == np.uint8:
-        return rgb
-    if rgb.dtype == np.uint16:
-        return _rescale(rgb, 65535)
-    if np.issubdtype(rgb.dtype, np.integer) and not np.issubdtype(rgb.dtype, np.bool_):
-        lo, hi = int(rgb.min()), int(rgb.max())
-        if lo >= 0 and hi <= 255:
-            return rgb.astype(np.uint8)
-        if lo >= 0 and hi <= 65535:
-            return _rescale(rgb, 65535)
-        raise ValueError(f"the image's {rgb.dtype} values lie in {lo}..{hi}: give 8-bit (0..255) "
-                         "or 16-bit (0..65535) values, or floats in [0, 1]")
-    if np.issubdtype(rgb.dtype, np.floating):
-        if not np.isfinite(rgb).all():
-            bad = "NaN" if np.isnan(rgb).any() else "infinite"
-            raise ValueError(f"the image holds {bad} pixels: every value must be a number in [0, 1]")
-        lo, hi = float(rgb.min()), float(rgb.max())
-        if lo < -FLOAT_SLACK or hi > 1 + FLOAT_SLACK:
-            raise ValueError(f"float pixels must lie in [0, 1], this image's lie in {lo:g}..{hi:g}"
-                             + (": divide by 255 first (8-bit values)" if hi <= 255 and lo >= 0 else ""))
-        return _rescale(rgb, 1.0)
-    raise ValueError(f"an image of {rgb.dtype} values cannot be a photo: give uint8 (0..255), "
-                     "uint16 (0..65535) or floats in [0, 1]")
-
-
-def _rescale(values: np.ndarray, peak: float) -> np.ndarray:
-    """Values in 0..peak → uint8 0..255, rounded (float32 arithmetic, clipped)."""
-    return np.clip(np.rint(values.astype(np.float32) * (255 / peak)), 0, 255).astype(np.uint8)
+    return to_uint8_pixels(image[..., :3])
 
 
 def read_photo(path) -> np.ndarray:

@@ -202,13 +202,14 @@ def _as_floats(logs: dict) -> dict:
     """A step's logs (tensors or numbers) as Python floats, with one copy from the device.
 
     On a GPU each ``float(tensor)`` waits for the device; stacking first waits once. The values
-    are those ``float`` gives (stacked in float64, which holds bf16/float32 values exactly).
+    are those ``float`` gives: they are stacked in float32, which holds bf16 and float32 values
+    exactly and, unlike float64, exists on every device (Apple's MPS has no float64).
     """
     tensors = [v for v in logs.values() if isinstance(v, torch.Tensor)]
     if not tensors or all(t.device.type == "cpu" for t in tensors):
         return {k: float(v) for k, v in logs.items()}
     dev = tensors[0].device
-    stacked = torch.stack([torch.as_tensor(v, device=dev).detach().reshape(()).double()
+    stacked = torch.stack([torch.as_tensor(v, device=dev).detach().reshape(()).float()
                            for v in logs.values()])
     return dict(zip(logs, stacked.tolist()))
 
