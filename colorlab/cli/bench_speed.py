@@ -89,7 +89,7 @@ def print_row(name: str, r: dict) -> None:
     learns = (f"{c['fp32']['val_loss']:.4f} → {c['bf16']['val_loss']:.4f} "
               f"{'yes' if c['learns_as_well'] else 'NO'}")
     print(f"{name:<18}" + "".join(f"{r['rates'][k]:>9.0f}" for k in speed.VARIANTS)
-          + f"  {learns:<24}{r['default']:>9}{r['best']:>9}{r['ratio']:>8.0%}", flush=True)
+          + f"  {learns:<24}{r['default']:>9}{r['best']:>9}{r['ratio']:>10.0%}", flush=True)
     if r["peaks"]["fp32"] is not None:
         print(f"{'  peak MiB':<18}" + "".join(f"{r['peaks'][k]:>9.0f}" for k in speed.VARIANTS))
 
@@ -110,7 +110,7 @@ def main(quick: bool = False, names=None, profile: str = "cpu", device=None) -> 
           f"{cfg.width}; learning check: held-out loss after {check_steps} steps, fp32 → bf16, "
           f"as well if ≤ +{speed.LEARNS_AS_WELL:.0%}")
     print(f"{'model':<18}" + "".join(f"{k:>9}" for k in speed.VARIANTS)
-          + f"  {'learning check':<24}{'default':>9}{'best':>9}{'def/best':>8}")
+          + f"  {'learning check':<24}{'default':>9}{'best':>9}{'def/best':>10}")
     rows = {}
     for name in names:
         rows[name] = measure(name, cfg, steps, check_steps, dev)

@@ -16,16 +16,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from colorlab import profiles
 from colorlab.files import owner_tag, printable, remove_stale_temporaries
-from colorlab.workbook import publish
+from colorlab.workbook import kernel, publish
 from colorlab.workbook.notebooks import (check_parameters, find_notebook, load_notebook, parameters,
                                          read, records)
 from colorlab.workbook.record import MIME
 
-# The kernel papermill starts talks to it through socket files (ZeroMQ's IPC transport) instead
-# of TCP ports on localhost: nothing listens on the network, and ipykernel has no reason to warn
-# about unencrypted TCP at every notebook.
-KERNEL_MANAGER = "colorlab.workbook.kernel.FileSocketKernelManager"
 
 
 @dataclass
@@ -82,13 +79,14 @@ def _execute(notebook: Path, output: Path, params: dict, progress: bool) -> tupl
     Ctrl-C or a killed process leaves is deleted now or by the next run in that folder.
     """
     import papermill as pm
+    manager = kernel.manager_for(_profile_threads(params))   # socket files, not TCP (kernel.py)
     partial = output.with_name(f".{output.stem}.{owner_tag()}-{os.urandom(4).hex()}.ipynb")
     error = ""
     try:
         try:
             pm.execute_notebook(str(notebook), str(partial), parameters=params,
                                 cwd=str(notebook.parent), progress_bar=progress,
-                                kernel_name="python3", kernel_manager_class=KERNEL_MANAGER)
+                                kernel_name="python3", kernel_manager_class=manager)
         except pm.PapermillExecutionError as exc:
             error = f"{exc.ename}: {exc.evalue}"
         except Exception as exc:  # kernel died, file unwritable, …: keep going with the others
@@ -103,6 +101,16 @@ def _execute(notebook: Path, output: Path, params: dict, progress: bool) -> tupl
         return error, True
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _profile_threads(params: dict) -> int | None:
+    """The CPU thread count of the profile in ``params`` (None: not fixed, or no profile given)."""
+    if "profile" not in params:
+        return None
+    try:
+        return profiles.get(str(params["profile"])).threads
+    except (KeyError, ValueError):
+        return None
 
 
 def _html_page(output: Path, base: Path, index: str | None = None) -> tuple[str, str]:
