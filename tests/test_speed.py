@@ -13,19 +13,26 @@ CPU = torch.device("cpu")
 
 def conv_dtypes_during_fit(monkeypatch, row=None, **fit_kw):
     """Train a small regression net for two steps; return (history, the dtypes of its second
-    convolution's outputs during training, whether its weights ended channels_last)."""
+    convolution's outputs during training, whether its weights were channels_last then). After
+    fit the weights are back in the usual layout, as a loaded model's are."""
     if row is not None:
         monkeypatch.setitem(speed.FASTEST, "regression", row)
     torch.manual_seed(0)
     model = models.build("regression", width=0.125)
-    seen = []
+    seen, layouts = [], []
     conv = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][1]   # more than 1 channel in
-    conv.register_forward_hook(lambda mod, inp, out: seen.append(out.dtype) if mod.training else None)
+
+    def hook(mod, inp, out):
+        if mod.training:
+            w = mod.weight
+            assert w.is_contiguous(memory_format=torch.channels_last) != w.is_contiguous()
+            seen.append(out.dtype)
+            layouts.append(w.is_contiguous(memory_format=torch.channels_last))
+    conv.register_forward_hook(hook)
     hist = train.fit(model, tasks.Regression(size=16), toy_photos(n=16), None, epochs=1,
                      batch_size=8, progress=False, device="cpu", **fit_kw)
-    w = conv.weight
-    assert w.is_contiguous(memory_format=torch.channels_last) != w.is_contiguous()
-    return hist, set(seen), w.is_contiguous(memory_format=torch.channels_last)
+    assert conv.weight.is_contiguous() and len(set(layouts)) == 1
+    return hist, set(seen), layouts[0]
 
 
 def test_every_declared_row_names_a_registered_model_a_device_and_a_variant():

@@ -109,6 +109,7 @@ def fit(model: nn.Module, task, train_data, val_data=None, *, epochs: int | None
     run.bar.close()
     run.history.seconds = round(time.perf_counter() - t0, 2)
     distributed.sync_buffers(model, run.world)
+    model.to(memory_format=torch.contiguous_format)   # as a loaded model is: the same numbers
     model.task_state = task.state()      # colouring with this model now uses this task
     model.eval()
     return run.history

@@ -44,7 +44,8 @@ LEARNS_AS_WELL = 0.05
 # profile's width 0.25; learning check: 150 steps, 5 % threshold) on a 2-core AVX-512 CPU with
 # bf16 instructions (avx512_bf16), torch 2.13.0, 2026-12-06. No GPU was measured: "cuda" keeps
 # the UNMEASURED rule. Device "cpu" means a CPU with bf16 instructions; on one without, the
-# bf16 half is dropped (see :func:`choose`).
+# bf16 half is dropped (see :func:`choose`). The figures are the first of two runs; the second,
+# on an idle machine, chose the same except for hnet (fp32+cl 1234, bf16+cl 1216 img/s: noise).
 FASTEST: dict[str, dict[str, str]] = {
     # model               device: variant     training img/s fp32 → this variant, as measured
     "regression":        {"cpu": "bf16+cl"},  # 390 → 872
