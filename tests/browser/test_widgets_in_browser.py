@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-WIDGETS = ROOT / "colorlab" / "widgets"
+WIDGETS = ROOT / "colorlab" / "show" / "widgets"
 
 KERNEL_IDLE_S = 180     # the kernel starts (imports nothing yet) on a busy 2-core machine
 RENDER_S = 300          # the cells run: import torch, build a model, one forward pass, first draw
@@ -349,11 +349,16 @@ QUIZ = Case(
     act=_quiz_act,
 )
 
-# More widgets, as other engineers add them to colorlab/widgets/: write a Case and add it below.
+# More widgets, as other engineers add them to colorlab/show/widgets/: write a Case and add it below.
 CASES = [TEMPERATURE, COVERAGE, HINT_PAINTER, QUIZ]
 
 
 # --- the test -------------------------------------------------------------------------------------
+def test_every_case_names_a_widget_module_that_exists():
+    """A case whose module moved would otherwise drop out of the parametrization below unseen."""
+    assert [c.name for c in CASES if not (WIDGETS / c.module).exists()] == []
+
+
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name, marks=c.marks) for c in CASES
                                   if (WIDGETS / c.module).exists()])
 def test_widget_answers_a_student_in_jupyterlab(case, lab, browser, shots):
