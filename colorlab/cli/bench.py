@@ -203,6 +203,11 @@ def bench_training(name: str, kwargs: dict, size: int = 64, batch: int = 32, ste
         for h in hooks:
             h.remove()
         run.bar.close()
+    return _summary(rows, batch, dev)
+
+
+def _summary(rows: list, batch: int, dev) -> dict:
+    """:func:`bench_training`'s result from its timed steps [(seconds, {stage: seconds})]."""
     seconds = {k: float(np.median([sec[k] for _, sec in rows])) for k in STAGES}
     total = sum(seconds.values())
     shares = {k: v / total for k, v in seconds.items()}
