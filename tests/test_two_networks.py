@@ -118,7 +118,7 @@ p = toy_photos(n=64, size=16)
 train.fit(m, ToyGANTask(size=16, profile="smoke"), p, None, epochs=2, batch_size=8, seed=0,
           out_dir={out!r}, progress=False)
 torch.save(m.state_dict(), os.path.join({out!r}, f"rank{{rank}}.pt"))
-torch.distributed.destroy_process_group()
+train.end_distributed()
 """
 
 

@@ -170,7 +170,7 @@ def writable_folder(path) -> Path:
 
 def cmd_train(args):
     check_device(args.device)
-    rank, world = train.init_distributed()
+    rank, _ = train.init_distributed()
     cfg = profiles.get(args.profile, size=args.size, limit=args.limit, width=args.width,
                        batch_size=args.batch_size)
     profiles.set_threads(cfg)
@@ -202,9 +202,7 @@ def cmd_train(args):
         print(f"[colorlab] weights: {out / 'last.pt'}")
         for kept in sorted(set(out.glob("last.previous-*.pt")) - kept_before):
             print(f"[colorlab] the earlier run's weights: {kept} (--resume continues a run instead)")
-    if world > 1:
-        torch.distributed.barrier()
-        torch.distributed.destroy_process_group()
+    train.end_distributed()
     return 0
 
 

@@ -16,12 +16,12 @@ from colorlab.train.checkpoint import (CHECKPOINT_FORMAT, MAX_MODEL_BYTES, Check
                                        load_model, model_name, remove_stale_temporaries,
                                        save_checkpoint, stored_model)
 from colorlab.train.device import autocast_for, pick_device
-from colorlab.train.distributed import init_distributed
+from colorlab.train.distributed import end_distributed, init_distributed
 from colorlab.train.history import History
 from colorlab.train.loop import TrainingDiverged, evaluate, fit, fit_named, train_step
 
 __all__ = ["CHECKPOINT_FORMAT", "MAX_MODEL_BYTES", "CheckpointError", "CheckpointWriteError",
            "check_model_memory", "load_checkpoint", "load_model", "model_name",
            "remove_stale_temporaries", "save_checkpoint", "stored_model", "autocast_for",
-           "pick_device", "init_distributed", "History", "TrainingDiverged", "evaluate", "fit",
-           "fit_named", "train_step"]
+           "pick_device", "init_distributed", "end_distributed", "History", "TrainingDiverged",
+           "evaluate", "fit", "fit_named", "train_step"]
