@@ -252,28 +252,6 @@ def bench_colorize(name: str, kwargs: dict, size: int = 512) -> float:
     return 1000 * median_time(lambda: colorize(model, img, size=size), repeats=2)
 
 
-def bf16_learning_check(name: str = "zhang_eccv16", width: float = 0.25, size: int = 64,
-                        steps: int = 150, batch: int = 32) -> dict:
-    """Does bf16 autocast on the CPU learn as well as float32? Same model, seed, data and steps.
-
-    Returns {precision: {"val_loss", "val_auc", "seconds"}} on held-out flowers.
-    """
-    photos = data.load("flowers", size=size, progress=False)
-    tr, va = photos.split(0.1)
-    out = {}
-    for label, amp in (("fp32", False), ("bf16", True)):
-        torch.manual_seed(0)
-        model = models.build(name, width=width)
-        task = tasks.for_model(model, size=size, profile="cpu")
-        t0 = time.perf_counter()
-        train.fit(model, task, tr, None, epochs=100, batch_size=batch, lr=1e-3, seed=0,
-                  amp=amp, max_steps=steps, progress=False, device="cpu")
-        seconds = time.perf_counter() - t0
-        ev = train.evaluate(model, task, va, batch, torch.device("cpu"))
-        out[label] = {"val_loss": ev["loss"], "val_auc": ev["auc"], "seconds": seconds}
-    return out
-
-
 def bench_temperature_widget(size: int = 256) -> list[float]:
     """Milliseconds per slider change of the temperature explorer (logits computed once)."""
     torch.manual_seed(0)
@@ -330,7 +308,7 @@ def print_breakdown(results: list) -> None:
               + f"  |  {r['outside_share']:>6.1%}")
 
 
-def main(quick: bool = False, bf16_check: bool = False):
+def main(quick: bool = False):
     n, size = (2, 64) if quick else (16, 256)
     print(f"colorlab bench — torch {torch.__version__}, {torch.get_num_threads()} threads{_load()}")
     lab = bench_lab(n, size)
@@ -370,11 +348,6 @@ def main(quick: bool = False, bf16_check: bool = False):
               f"{bf16['img_per_s']:>22.1f}{ms:>12.0f}")
     print(f"\nfor comparison, the review reports Cheng et al.'s Deep Colorization at "
           f"{CHENG_SECONDS[256]} s (256²) and {CHENG_SECONDS[512]} s (512²) per image")
-    if bf16_check:
-        res = bf16_learning_check()
-        print("\nbf16 autocast on the CPU vs float32 (zhang_eccv16 w=0.25, 64 px, 150 steps of 32):")
-        for k, v in res.items():
-            print(f"  {k}: val loss {v['val_loss']:.4f}, val AuC {v['val_auc']:.4f}, {v['seconds']:.0f} s")
     ms = bench_temperature_widget(64 if quick else 256)
     print(f"\ntemperature widget, {64 if quick else 256}² photo, zhang_eccv16 w=0.25: median redraw "
           f"{np.median(ms):.0f} ms, max {np.max(ms):.0f} ms over {len(ms)} slider values (budget 100 ms)")

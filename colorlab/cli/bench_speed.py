@@ -47,7 +47,8 @@ def learning_check(name: str, cfg, steps: int = 150, dev=None) -> dict:
     bundled flowers, 90 % of them, at profile ``cfg``'s size, width and batch) and evaluate each
     on the other 10 %.
 
-    Returns {"fp32": {"val_loss", "seconds"}, "bf16": {…}, "learns_as_well": bool}.
+    Returns {"fp32": {"val_loss", "val_auc" (None if the task has none), "seconds"}, "bf16": {…},
+    "learns_as_well": bool}.
     """
     dev = torch.device(dev or "cpu")
     photos = data.load("flowers", size=cfg.size, progress=False)
@@ -62,7 +63,7 @@ def learning_check(name: str, cfg, steps: int = 150, dev=None) -> dict:
                   channels_last=False, max_steps=steps, progress=False, device=dev)
         seconds = time.perf_counter() - t0
         ev = train.evaluate(model, task, va, cfg.batch_size, dev)
-        out[label] = {"val_loss": ev["loss"], "seconds": seconds}
+        out[label] = {"val_loss": ev["loss"], "val_auc": ev.get("auc"), "seconds": seconds}
     out["learns_as_well"] = out["bf16"]["val_loss"] <= out["fp32"]["val_loss"] * (1 + speed.LEARNS_AS_WELL)
     return out
 
@@ -119,3 +120,16 @@ def main(quick: bool = False, names=None, profile: str = "cpu", device=None) -> 
     for name, r in rows.items():
         print(f'    "{name}": {{"{kind}": "{r["best"]}"}},')
     return rows
+
+
+def print_check(name: str = "zhang_eccv16", profile: str = "cpu") -> dict:
+    """``bench --bf16-check``: :func:`learning_check` of one model, printed; returns it."""
+    cfg = profiles.get(profile)
+    res = learning_check(name, cfg)
+    print(f"\nbf16 autocast on the CPU vs float32 ({name} w={cfg.width}, {cfg.size} px, 150 steps "
+          f"of {cfg.batch_size}):")
+    for k in ("fp32", "bf16"):
+        v = res[k]
+        auc = "" if v["val_auc"] is None else f", val AuC {v['val_auc']:.4f}"
+        print(f"  {k}: val loss {v['val_loss']:.4f}{auc}, {v['seconds']:.0f} s")
+    return res
